@@ -1,0 +1,178 @@
+"""Activations and their Gaussian kernels, derived with SymPy.
+
+For an activation phi and a centred Gaussian pair (u, v) with variances q_a, q_b
+and covariance q_ab, the *Gaussian kernel* is E[phi(u) phi(v)] and the *derivative
+kernel* is E[phi'(u) phi'(v)].  Nothing here types a closed form in: the kernel of a
+piecewise-linear, positively homogeneous activation is obtained from the bivariate
+Gaussian integral in polar coordinates,
+
+    u = sqrt(q_a) r cos t,   v = sqrt(q_b) r cos(t - theta),   cos theta = q_ab / sqrt(q_a q_b),
+
+with (r, t) the polar coordinates of a standard 2-d Gaussian (density r exp(-r^2/2) / 2 pi).
+Homogeneity phi(rho x) = rho^d phi(x) for rho > 0 splits the integral into a radial
+factor int r^(2d+1) exp(-r^2/2) dr / 2 pi and an angular integral of
+phi(cos t) phi(cos(t - theta)) over the four arcs on which the signs of cos t and
+cos(t - theta) are constant.  ``tests/test_activations.py`` shows the result for ReLU
+equals the arc-cosine kernel of Cho & Saul (2009).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sympy as sp
+
+from ..errors import AnglefishError
+
+#: The angle between the two inputs of a kernel map; always taken in [0, pi].
+THETA = sp.Symbol("theta", nonnegative=True)
+_T = sp.Symbol("t", real=True)
+_R = sp.Symbol("r", nonnegative=True)
+_X = sp.Symbol("x", real=True)
+
+
+def angle_of(c: sp.Expr) -> sp.Expr:
+    """arccos(c) in [0, pi], recognising c = cos(THETA) so that acos(cos theta) = theta."""
+    c = sp.cancel(sp.together(c))
+    if isinstance(c, sp.cos) and c.args[0] == THETA:
+        return THETA
+    return sp.acos(c)
+
+
+@dataclass(frozen=True)
+class KernelDerivation:
+    """The steps of one derived Gaussian expectation E[f(u) g(v)] (for tests and docs)."""
+
+    radial: sp.Expr  # int_0^oo r^(2d+1) e^{-r^2/2} dr / (2 pi)
+    angular: sp.Expr  # int over the circle of f(cos t) g(cos(t - theta)) dt, theta in [0, pi]
+    unit_kernel: sp.Expr  # radial * angular: the kernel at unit variances, a function of THETA
+    degree: int  # total homogeneity degree of f(u) g(v) in (sqrt q_a, sqrt q_b) is (d, d)
+
+
+def _polar_expectation(pos_f, neg_f, pos_g, neg_g, degree: int) -> KernelDerivation:
+    """E[f(u) g(v)] at unit variances and angle THETA for f(x) = c(sign x) x^degree.
+
+    ``pos_f``/``neg_f`` are the coefficients of f on x > 0 / x < 0 (likewise g).
+    """
+    radial = sp.integrate(_R ** (2 * degree + 1) * sp.exp(-_R**2 / 2), (_R, 0, sp.oo)) / (2 * sp.pi)
+    # For theta in [0, pi] these break points are in increasing order; on each arc the
+    # signs of cos t and cos(t - theta) are constant.
+    cuts = [-sp.pi / 2, THETA - sp.pi / 2, sp.pi / 2, THETA + sp.pi / 2, 3 * sp.pi / 2]
+    angular = sp.Integer(0)
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        mid = (lo + hi) / 2
+        # sign of cos at the midpoint of the arc, evaluated for a generic theta in (0, pi)
+        probe = {THETA: sp.Rational(1, 3)}
+        s1 = sp.sign(sp.cos(mid).subs(probe).evalf())
+        s2 = sp.sign(sp.cos(mid - THETA).subs(probe).evalf())
+        cf = pos_f if s1 > 0 else neg_f
+        cg = pos_g if s2 > 0 else neg_g
+        if cf == 0 or cg == 0:
+            continue
+        integrand = cf * cg * sp.cos(_T) ** degree * sp.cos(_T - THETA) ** degree
+        angular += sp.integrate(integrand, (_T, lo, hi))
+    angular = sp.simplify(angular)
+    unit = sp.simplify(radial * angular)
+    return KernelDerivation(radial=radial, angular=angular, unit_kernel=unit, degree=degree)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Base class: an elementwise nonlinearity phi with a Gaussian kernel.
+
+    Subclasses implement :meth:`phi` (a SymPy expression in a real symbol),
+    :meth:`kernel` and :meth:`derivative_kernel` on (q_a, q_b, q_ab).
+    """
+
+    name: str
+
+    def phi(self, x: sp.Symbol) -> sp.Expr:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def kernel(self, qa, qb, qab) -> sp.Expr:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def derivative_kernel(self, qa, qb, qab) -> sp.Expr:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def is_odd(self) -> bool:
+        """phi(-x) = -phi(x): then phi of a symmetric variable has zero mean."""
+        return sp.simplify(self.phi(_X) + self.phi(-_X)) == 0
+
+
+@dataclass(frozen=True)
+class PiecewiseLinear(Activation):
+    """phi(x) = slope_pos * x for x > 0 and slope_neg * x for x < 0 (ReLU, leaky ReLU, linear)."""
+
+    slope_pos: sp.Expr = sp.Integer(1)
+    slope_neg: sp.Expr = sp.Integer(0)
+
+    def __post_init__(self):
+        object.__setattr__(self, "slope_pos", sp.sympify(self.slope_pos))
+        object.__setattr__(self, "slope_neg", sp.sympify(self.slope_neg))
+
+    def phi(self, x):
+        return sp.Piecewise((self.slope_pos * x, x > 0), (self.slope_neg * x, True))
+
+    def derivation(self) -> KernelDerivation:
+        return _piecewise_derivation(self.slope_pos, self.slope_neg, 1)
+
+    def derivative_derivation(self) -> KernelDerivation:
+        return _piecewise_derivation(self.slope_pos, self.slope_neg, 0)
+
+    @property
+    def is_odd(self) -> bool:
+        return sp.simplify(self.slope_pos - self.slope_neg) == 0
+
+    @property
+    def homogeneity(self) -> int:
+        return 1
+
+    def kernel(self, qa, qb, qab):
+        unit = self.derivation().unit_kernel
+        return sp.sqrt(qa) * sp.sqrt(qb) * unit.subs(THETA, angle_of(qab / (sp.sqrt(qa) * sp.sqrt(qb))))
+
+    def derivative_kernel(self, qa, qb, qab):
+        unit = self.derivative_derivation().unit_kernel
+        return unit.subs(THETA, angle_of(qab / (sp.sqrt(qa) * sp.sqrt(qb))))
+
+
+@lru_cache(maxsize=None)
+def _piecewise_derivation(pos, neg, degree) -> KernelDerivation:
+    return _polar_expectation(pos, neg, pos, neg, degree)
+
+
+# ---------------------------------------------------------------- registry
+_ACTIVATIONS: dict[str, Activation] = {}
+
+
+def register_activation(activation: Activation, *, replace: bool = False) -> Activation:
+    """Make ``activation`` available by name (``anglefish list`` shows it)."""
+    if not isinstance(activation, Activation):
+        raise AnglefishError(f"register_activation needs an Activation, got {type(activation).__name__}")
+    if activation.name in _ACTIVATIONS and not replace:
+        raise AnglefishError(f"activation '{activation.name}' is already registered (pass replace=True)")
+    _ACTIVATIONS[activation.name] = activation
+    return activation
+
+
+def get_activation(name: str) -> Activation:
+    try:
+        return _ACTIVATIONS[name]
+    except KeyError:
+        known = ", ".join(sorted(_ACTIVATIONS))
+        raise AnglefishError(f"unknown activation '{name}'; registered: {known}") from None
+
+
+def activations() -> dict[str, Activation]:
+    return dict(_ACTIVATIONS)
+
+
+RELU = register_activation(PiecewiseLinear("relu", 1, 0))
+LINEAR = register_activation(PiecewiseLinear("linear", 1, 1))
+
+
+def leaky_relu(alpha) -> PiecewiseLinear:
+    """Leaky ReLU with negative slope ``alpha`` (not registered; register it if you name it)."""
+    return PiecewiseLinear(f"leaky_relu({alpha})", 1, alpha)

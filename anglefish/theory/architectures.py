@@ -1,0 +1,96 @@
+"""Architectures as data, and the registry that names them.
+
+An :class:`Architecture` is one block repeated ``depth`` times (the paper's L).  The
+inputs are vectors in R^N with per-coordinate variance 1 (the paper PCA-whitens),
+so the population second moment at the input is 1.  Registering a new architecture
+is a call to :func:`register_architecture`; no interpreter changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import AnglefishError
+from .blocks import BatchNorm, Block, Dense, ReLU, Residual, Serial
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A named block, repeated ``depth`` times.
+
+    name: registry key (``anglefish derive NAME``).
+    block: the repeated block (a Block or a sequence of blocks, read as Serial).
+    description: one line for ``anglefish list``.
+    source: where it comes from (paper, section), if anywhere.
+    """
+
+    name: str
+    block: Block
+    description: str = ""
+    source: str = ""
+    tags: tuple = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name or any(c.isspace() for c in self.name):
+            raise AnglefishError(f"architecture name must be a non-empty word, got {self.name!r}")
+        block = self.block
+        if isinstance(block, (list, tuple)):
+            block = Serial(*block)
+        if not isinstance(block, Block):
+            raise AnglefishError(f"architecture '{self.name}': block must be a Block, got {block!r}")
+        if not isinstance(block, Serial):
+            block = Serial(block)
+        object.__setattr__(self, "block", block)
+
+    def blocks(self):
+        """Every block inside the repeated block, depth first."""
+        return list(self.block.walk())
+
+    def uses(self, block_type: type) -> bool:
+        return any(isinstance(b, block_type) for b in self.block.walk())
+
+
+_ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def register_architecture(arch: Architecture, *, replace: bool = False) -> Architecture:
+    """Add ``arch`` to the registry (``anglefish list`` shows it; every command accepts it)."""
+    if not isinstance(arch, Architecture):
+        raise AnglefishError(f"register_architecture needs an Architecture, got {type(arch).__name__}")
+    if arch.name in _ARCHITECTURES and not replace:
+        raise AnglefishError(f"architecture '{arch.name}' is already registered (pass replace=True)")
+    _ARCHITECTURES[arch.name] = arch
+    return arch
+
+
+def unregister_architecture(name: str) -> None:
+    _ARCHITECTURES.pop(name, None)
+
+
+def get_architecture(name) -> Architecture:
+    if isinstance(name, Architecture):
+        return name
+    try:
+        return _ARCHITECTURES[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(_ARCHITECTURES))
+        raise AnglefishError(f"unknown architecture '{name}'; registered: {known}") from None
+
+
+def architectures() -> dict[str, Architecture]:
+    return dict(_ARCHITECTURES)
+
+
+ACML = "Furusho & Ikeda, ACML 2019"
+
+register_architecture(Architecture(
+    "mlp", Serial(Dense(2), ReLU()),
+    description="h' = relu(W h), W ~ N(0, 2/N) (He)",
+    source=f"{ACML}, MLP block (Theorem 2)", tags=("paper",)))
+register_architecture(Architecture(
+    "resnet", Residual(Dense(2), ReLU(), Dense(1)),
+    description="h' = h + W2 relu(W1 h), W1 ~ N(0, 2/N) (He), W2 ~ N(0, 1/N) (Xavier)",
+    source=f"{ACML}, ResNet block (Theorem 5)", tags=("paper",)))
+register_architecture(Architecture(
+    "resnet-bn", Residual(Dense(2), BatchNorm("population"), ReLU(), Dense(1)),
+    description="h' = h + W2 relu(BN(W1 h)), population BN (the paper's proof), He/Xavier",
+    source=f"{ACML}, ResNet+BN block (Theorem 6)", tags=("paper",)))

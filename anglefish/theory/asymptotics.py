@@ -1,0 +1,264 @@
+"""Large-depth laws of the angle, derived from the exact one-block map.
+
+Method (all SymPy, nothing typed in):
+
+1. Series of the angle map at theta -> 0:  theta_{l+1} = s theta_l - c_k(l) theta_l^k + ...
+   obtained from D = 1 - C(theta; l) = theta^2 E(theta; l) as theta' = 2 asin(theta sqrt(E/2)).
+2. Slope s = lim theta'/theta.  0 < s < 1: geometric decay theta_l ~ K(theta0) s^l.
+3. s = 1: the first nonzero correction c_k(l) gives, for y = theta^(1-k),
+   the difference equation y_{l+1} = y_l + (k-1) c_k(l) + o(1), solved exactly by a
+   partial-fraction sum (polygamma / harmonic numbers):
+   y_l = theta0^(1-k) + (k-1) sum_{j<l} c_k(j).  Then theta_l = y_l^(-1/(k-1)).
+   Its growth in l decides the class: a power of l (power law) or log l (logarithmic).
+
+The law ``theta_l`` keeps theta0 through y_0 = theta0^(1-k): law / iterate -> 1 as
+l -> infinity because the neglected terms of the difference equation sum to o(y_l).
+``leading`` drops everything but the dominant term; for logarithmic laws
+``corrected`` keeps the next (constant) term of the expansion of y_l.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from ..errors import AnglefishError
+from .activations import THETA
+from .architectures import Architecture, get_architecture
+from .blocks import BLOCK_INDEX, DEPTH
+from .recursion import M, derive_maps
+
+#: starting angle of an iteration
+THETA0 = sp.Symbol("theta0", positive=True)
+#: continuous, positive stand-in for the depth when taking limits l -> oo
+_LC = sp.Symbol("l", positive=True)
+_J = sp.Symbol("j", integer=True, nonnegative=True)
+
+#: starting angles at which the laws are checked against the iterated exact map
+CHECK_THETA0 = (0.1, 0.5, 1.5, 3.0)
+#: depths at which the remaining error is reported
+CHECK_DEPTHS = (10**2, 10**3, 10**4, 10**5, 10**6)
+
+#: the constant of a geometric law, lim theta_l / s^l; depends on the whole trajectory
+KOENIGS = sp.Function("K")
+
+
+@dataclass(frozen=True)
+class DepthLaw:
+    """The large-depth law of theta_l for one architecture.
+
+    law_class: 'exponential', 'super-exponential', 'power', 'logarithmic',
+        'not decaying' or 'unclassified'.
+    theta_l: law in ``l`` and ``theta0`` (exact in the limit: law / iterate -> 1).
+    leading: the dominant term alone.
+    corrected: leading term plus the next correction (logarithmic laws), else None.
+    exponent: theta_l ~ l^exponent for power laws, else None.
+    rate: s for geometric laws, else None.
+    angle_series: theta_{l+1} as a series in theta_l (SymPy, O-term removed).
+    difference_equation: the solved equation, in words and symbols.
+    """
+
+    architecture: str
+    slope_at_zero: sp.Expr
+    angle_series: sp.Expr
+    law_class: str
+    theta_l: sp.Expr | None
+    leading: sp.Expr | None
+    corrected: sp.Expr | None = None
+    exponent: sp.Expr | None = None
+    rate: sp.Expr | None = None
+    difference_equation: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        s = lambda e: None if e is None else sp.sstr(e)
+        return {"theta_l": s(self.theta_l), "class": self.law_class, "leading": s(self.leading),
+                "corrected": s(self.corrected), "exponent": s(self.exponent), "rate": s(self.rate),
+                "series": sp.sstr(self.angle_series, order="rev-lex") + " + O(theta**4)",
+                "difference_equation": self.difference_equation, "note": self.note}
+
+
+def sum_over_blocks(c: sp.Expr, l: sp.Symbol = BLOCK_INDEX) -> sp.Expr:
+    """sum_{j=0}^{l-1} c(j) for c rational in the block index, in closed form.
+
+    Partial fractions in j; polynomial parts by ``summation``; each a / (j + b)^p by
+    sum_{j<l} (j+b)^(-p) = (-1)^p (polygamma(p-1, b) - polygamma(p-1, l+b)) / (p-1)!
+    (harmonic numbers when p = 1 and b is a positive integer).
+    """
+    cj = sp.together(c.subs(BLOCK_INDEX, _J))
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.apart(cj, _J) if _J in cj.free_symbols else cj):
+        const, rest = term.as_independent(_J, as_Add=False)
+        if rest.is_polynomial(_J):
+            total += const * sp.summation(rest, (_J, 0, l - 1))
+            continue
+        base, exp = rest.as_base_exp()
+        poly = sp.Poly(base, _J) if base.is_polynomial(_J) else None
+        if poly is None or poly.degree() != 1 or not (exp.is_integer and exp < 0):
+            value = sp.summation(term, (_J, 0, l - 1))
+            if value.has(sp.Sum):
+                raise AnglefishError(f"cannot sum {term} over blocks in closed form")
+            total += value
+            continue
+        a1, a0 = poly.all_coeffs()
+        p = -exp
+        const = const / a1**p
+        b = sp.nsimplify(a0 / a1)
+        if p == 1 and b.is_integer and b >= 1:
+            total += const * (sp.harmonic(l + b - 1) - sp.harmonic(b - 1))
+        else:
+            total += const * (-1) ** p * (sp.polygamma(p - 1, b) - sp.polygamma(p - 1, l + b)) / sp.factorial(p - 1)
+    return sp.simplify(total)
+
+
+def angle_series(angle_cos: sp.Expr, order: int = 4) -> sp.Expr:
+    """theta_{l+1} as a Taylor series in theta_l to O(theta^order), from cos theta_{l+1} = C.
+
+    With D = 1 - C = theta^2 (e_0 + e_1 theta + ...), theta' = 2 asin(theta sqrt(E/2)); the
+    series of that composition is taken once with symbolic e_k and then filled in, which
+    is much faster than expanding the composition with l-dependent coefficients.
+    """
+    D = sp.expand(1 - angle_cos)
+    raw = sp.expand(sp.series(D, THETA, 0, order + 2).removeO())
+    low = [sp.simplify(raw.coeff(THETA, k)) for k in (0, 1)]
+    if any(v != 0 for v in low):
+        raise AnglefishError("theta = 0 is not a smooth fixed point of the angle map")
+    e = [sp.simplify(raw.coeff(THETA, k + 2)) for k in range(order - 1)]
+    if e[0] == 0:
+        raise AnglefishError("the angle map is flat at theta = 0 (1 - cos theta' = O(theta^3))")
+    out = _generic_angle_series(order - 1).subs(dict(zip(_E_SYMBOLS, e)))
+    return sp.Add(*(sp.simplify(out.coeff(THETA, k)) * THETA**k for k in range(1, order)))
+
+
+_E_SYMBOLS = sp.symbols("e0:8", positive=True)
+
+
+@lru_cache(maxsize=None)
+def _generic_angle_series(n: int) -> sp.Expr:
+    E = sum(_E_SYMBOLS[k] * THETA**k for k in range(n))
+    return sp.expand(sp.series(2 * sp.asin(THETA * sp.sqrt(E / 2)), THETA, 0, n + 1).removeO())
+
+
+def _leading_growth(S: sp.Expr):
+    """Classify the growth of S(l) as l -> oo: ('power', p, A) with S ~ A l^p,
+    ('logarithmic', None, B) with S ~ B log l, or ('bounded', None, S(oo))."""
+    Sc = sp.simplify(S.subs(BLOCK_INDEX, _LC).rewrite(sp.digamma))
+    limit = sp.limit(Sc, _LC, sp.oo)
+    if limit.is_finite:
+        return "bounded", None, limit
+    p = sp.limit(sp.log(Sc) / sp.log(_LC), _LC, sp.oo)
+    if p.is_positive and p.is_finite:
+        return "power", p, sp.limit(Sc / _LC**p, _LC, sp.oo)
+    B = sp.limit(Sc / sp.log(_LC), _LC, sp.oo)
+    if B.is_finite and B.is_positive:
+        return "logarithmic", None, B
+    return "unknown", None, None
+
+
+def _constant_term(S: sp.Expr, B: sp.Expr) -> sp.Expr:
+    """The constant K in S(l) = B log l + K + o(1)."""
+    Sc = sp.simplify(S.subs(BLOCK_INDEX, _LC).rewrite(sp.digamma))
+    return sp.simplify(sp.limit(Sc - B * sp.log(_LC), _LC, sp.oo))
+
+
+@lru_cache(maxsize=None)
+def depth_law(arch: Architecture | str) -> DepthLaw:
+    """Derive the large-depth law of theta_l for ``arch`` (see the module docstring)."""
+    arch = get_architecture(arch)
+    maps = derive_maps(arch)
+    C = maps.angle_cos
+    if DEPTH in C.free_symbols or M in C.free_symbols:
+        raise AnglefishError(f"{arch.name}: depth laws of maps that depend on L or on an unsolved "
+                             "population moment are not derived yet")
+    series = angle_series(C, order=4)
+    coeff = {k: sp.simplify(series.coeff(THETA, k)) for k in range(1, 4)}
+    s = coeff[1]
+    l = BLOCK_INDEX
+    common = dict(architecture=arch.name, slope_at_zero=s, angle_series=series)
+    if l in s.free_symbols:
+        return DepthLaw(**common, law_class="unclassified", theta_l=None, leading=None,
+                        note="the slope at theta = 0 depends on the block index; not analysed yet")
+    if s == 0:
+        return DepthLaw(**common, law_class="super-exponential", theta_l=None, leading=None,
+                        note="theta' = o(theta): faster than any geometric decay")
+    if s.is_positive and (s < 1) == sp.true:
+        law = KOENIGS(THETA0) * s**l
+        return DepthLaw(**common, law_class="exponential", theta_l=law, leading=law, rate=s,
+                        difference_equation=f"theta_(l+1) = {s} theta_l + O(theta_l^2)",
+                        note="K(theta0) = lim theta_l / s^l depends on the whole trajectory")
+    if s != 1:
+        return DepthLaw(**common, law_class="not decaying", theta_l=None, leading=None,
+                        note=f"slope {s} > 1 at theta = 0: small angles grow")
+    k = next((k for k in (2, 3) if coeff[k] != 0), None)
+    if k is None:
+        return DepthLaw(**common, law_class="unclassified", theta_l=None, leading=None,
+                        note="theta' = theta + O(theta^4): higher orders not analysed")
+    c = sp.simplify(-coeff[k])
+    if sp.limit(c.subs(l, _LC) * _LC, _LC, sp.oo) <= 0 if l in c.free_symbols else c <= 0:
+        return DepthLaw(**common, law_class="not decaying", theta_l=None, leading=None,
+                        note=f"theta' = theta + {sp.sstr(-c)} theta^{k}: theta = 0 does not attract")
+    S = sum_over_blocks(c)
+    y_l = THETA0 ** (1 - k) + (k - 1) * S
+    law = sp.simplify(y_l ** sp.Rational(-1, k - 1))
+    eq = (f"y_(l+1) = y_l + {sp.sstr((k - 1) * c)} for y = theta^{1 - k} "
+          f"(from theta_(l+1) = theta_l - ({sp.sstr(c)}) theta_l^{k} + ...)")
+    kind, p, A = _leading_growth(S)
+    if kind == "power":
+        leading = sp.simplify(((k - 1) * A * l**p) ** sp.Rational(-1, k - 1))
+        return DepthLaw(**common, law_class="power", theta_l=law, leading=leading,
+                        exponent=sp.simplify(-p / (k - 1)), difference_equation=eq)
+    if kind == "logarithmic":
+        leading = sp.simplify(((k - 1) * A * sp.log(l)) ** sp.Rational(-1, k - 1))
+        K = _constant_term(S, A)
+        corrected = ((k - 1) * (A * sp.log(l) + K) + THETA0 ** (1 - k)) ** sp.Rational(-1, k - 1)
+        return DepthLaw(**common, law_class="logarithmic", theta_l=law, leading=leading,
+                        corrected=corrected, difference_equation=eq,
+                        note="convergence of leading/iterate to 1 is only logarithmic; "
+                             "'corrected' adds the constant term of y_l")
+    if kind == "bounded":
+        return DepthLaw(**common, law_class="not decaying", theta_l=law, leading=None,
+                        difference_equation=eq, note="the corrections sum to a finite value: "
+                        "theta_l tends to a positive limit")
+    return DepthLaw(**common, law_class="unclassified", theta_l=law, leading=None, difference_equation=eq)
+
+
+def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THETA0, progress=None) -> dict:
+    """Relative error (law - iterate) / iterate of each law form at each depth and theta0.
+
+    Returns {form: {depth: [error per theta0]}} for the forms 'theta_l', 'leading' and
+    (where present) 'corrected'; the iterate is the exact map in float64.
+    """
+    law = depth_law(arch)
+    depths = sorted(int(d) for d in depths)
+    forms = {name: expr for name, expr in
+             (("theta_l", law.theta_l), ("leading", law.leading), ("corrected", law.corrected))
+             if expr is not None and not expr.has(KOENIGS)}
+    if not forms or not depths:
+        return {}
+    theta = checkpoints(get_architecture(arch).name, tuple(theta0s), tuple(depths), progress)
+    out = {}
+    for name, expr in forms.items():
+        f = sp.lambdify((BLOCK_INDEX, THETA0), expr, "mpmath")
+        table = {}
+        for i, d in enumerate(depths):
+            table[d] = [float(f(d, t0) / theta[i, j] - 1) for j, t0 in enumerate(theta0s)]
+        out[name] = table
+    return out
+
+
+_CHECKPOINTS: dict = {}
+
+
+def checkpoints(arch_name: str, theta0s: tuple, depths: tuple, progress=None) -> np.ndarray:
+    """theta at ``depths`` (rows) from each of ``theta0s`` (columns), by iterating the exact
+    map in float64.  Cached per process: the 10^6-step runs take about a second per angle."""
+    from .evaluate import numeric_maps
+
+    key = (arch_name, tuple(theta0s), tuple(depths))
+    if key not in _CHECKPOINTS:
+        ls, theta, _ = numeric_maps(arch_name).iterate(np.array(theta0s, dtype=float), max(depths),
+                                                       at=depths, progress=progress)
+        _CHECKPOINTS[key] = theta[np.searchsorted(ls, depths)]
+    return _CHECKPOINTS[key]

@@ -1,0 +1,291 @@
+"""Numeric evaluation of the derived maps: numpy (vectorised), math (scalar loops) and
+mpmath (any precision), stable down to tiny angles.
+
+Why not just lambdify arccos C(theta)?  Near theta = 0, C = 1 - theta^2/2 + ... and
+float64 loses every digit of 1 - C below theta ~ 1e-8.  Instead the map is evaluated
+as D = 1 - C(theta; l):
+
+* for theta < theta_star from the Taylor series of D in theta (SymPy, to high order,
+  coefficients exact functions of l), which has no cancellation;
+* above theta_star from the direct expression, whose cancellation costs at most a
+  factor ~ 2 / theta_star^2 in relative error;
+
+and then theta' = 2 asin(sqrt(D / 2)) (D <= 1) or acos(1 - D) (D > 1), both well
+conditioned.  theta_star is chosen from the series itself: the largest angle at which
+the last kept term is below 1e-18 of the first at every sampled block index.  The
+mpmath path evaluates the direct expression with enough guard digits instead.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from ..errors import AnglefishError
+from .activations import THETA
+from .architectures import Architecture, get_architecture
+from .blocks import BLOCK_INDEX, DEPTH
+from .recursion import M, derive_maps
+
+SERIES_ORDER = 16
+_SAMPLE_BLOCKS = (0, 1, 2, 3, 5, 10, 100, 10**4, 10**6)
+_RELATIVE_TRUNCATION = 1e-18
+
+
+def _theta_from_d_numpy(d):
+    d = np.clip(d, 0.0, 2.0)
+    small = d <= 1.0
+    with np.errstate(invalid="ignore"):
+        a = 2.0 * np.arcsin(np.sqrt(np.where(small, d, 0.0) / 2.0))
+        b = np.arccos(1.0 - np.where(small, 1.0, d))
+    return np.where(small, a, b)
+
+
+def _theta_from_d_scalar(d):
+    if d <= 1.0:
+        return 2.0 * math.asin(math.sqrt(max(d, 0.0) / 2.0))
+    return math.acos(max(-1.0, 1.0 - d))
+
+
+@dataclass(frozen=True)
+class NumericMaps:
+    """Compiled, stable numeric versions of an architecture's angle and norm maps.
+
+    ``one_minus_cos(theta, l)`` is D = 1 - cos theta_{l+1}; ``step(theta, l)`` is theta_{l+1}.
+    Depth is 0-based; ``l`` is the index of the block being applied.
+    """
+
+    architecture: str
+    theta_star: float
+    depends_on_block_index: bool
+    _series_np: object
+    _direct_np: object
+    _series_math: object
+    _direct_math: object
+    _direct_mp: object
+    _log_q: object
+    _log_ratio: object
+
+    # -- numpy, vectorised over theta (and l) --------------------------------------
+    def one_minus_cos(self, theta, l=0):
+        theta = np.asarray(theta, dtype=float)
+        l = np.asarray(l, dtype=float)
+        with np.errstate(all="ignore"):
+            series = self._series_np(theta, l)
+            direct = self._direct_np(theta, l)
+        return np.where(theta < self.theta_star, series, direct)
+
+    def step(self, theta, l=0):
+        """theta_{l+1} for theta_l = ``theta`` (numpy, vectorised)."""
+        return _theta_from_d_numpy(self.one_minus_cos(theta, l))
+
+    # -- python floats, for long scalar iterations ----------------------------------
+    def step_scalar(self, theta: float, l: int) -> float:
+        if theta < self.theta_star:
+            d = self._series_math(theta, l)
+        else:
+            d = self._direct_math(theta, l)
+        return _theta_from_d_scalar(d)
+
+    def _scalar_trajectory(self, th, depth, ls, chunk, progress, done, total):
+        """One trajectory in a tight pure-Python loop (about 1-3 microseconds a step)."""
+        asin, sqrt, acos = math.asin, math.sqrt, math.acos
+        series, direct, star = self._series_math, self._direct_math, self.theta_star
+        rows = np.empty(len(ls))
+        marks = ls.tolist() + [depth + 1]
+        row, next_mark = 0, marks[0]
+        for start in range(0, depth + 1, chunk):
+            for l in range(start, min(start + chunk, depth + 1)):
+                if l == next_mark:
+                    rows[row] = th
+                    row += 1
+                    next_mark = marks[row]
+                if l == depth:
+                    break
+                d = series(th, l) if th < star else direct(th, l)
+                th = 2.0 * asin(sqrt(d * 0.5)) if d <= 1.0 else acos(max(-1.0, 1.0 - d))
+            if progress is not None:
+                progress(done + min(start + chunk, depth), total)
+        return rows
+
+    # -- mpmath, any precision --------------------------------------------------------
+    def step_mp(self, theta, l=0, dps: int = 50):
+        """theta_{l+1} in mpmath at ``dps`` significant digits (guard digits added for tiny theta)."""
+        theta = mpmath.mpf(theta)
+        guard = 10 + (int(-2 * mpmath.log10(theta)) if 0 < theta < 1 else 0)
+        with mpmath.workdps(dps + guard):
+            d = self._direct_mp(theta, mpmath.mpf(l))
+            if d <= 1:
+                out = 2 * mpmath.asin(mpmath.sqrt(d / 2))
+            else:
+                out = mpmath.acos(1 - d)
+        with mpmath.workdps(dps):
+            return +out
+
+    # -- norms ---------------------------------------------------------------------------
+    def log_q(self, l):
+        """log of the per-unit second moment q_l of an input at the population norm (q_0 = 1)."""
+        l = np.asarray(l, dtype=float)
+        if self._log_q is not None:
+            return np.broadcast_to(np.asarray(self._log_q(l), dtype=float), l.shape).copy()
+        raise AnglefishError(f"{self.architecture}: no closed form for log q_l; use iterate()")
+
+    def log_norm_ratio(self, l):
+        """log(q_{l+1} / q_l), the one-block growth of the squared norm at block l."""
+        if self._log_ratio is None:
+            raise AnglefishError(f"{self.architecture}: the norm map is not a fixed ratio")
+        l = np.asarray(l, dtype=float)
+        return np.broadcast_to(np.asarray(self._log_ratio(l), dtype=float), l.shape).copy()
+
+    # -- iteration ---------------------------------------------------------------------
+    def iterate(self, theta0, depth: int, every: int = 1, progress=None, at=None):
+        """theta_l and log q_l for l = 0..depth (every ``every``-th row, always including depth).
+
+        ``at``: record exactly these depths (and ``depth``) instead of every ``every``-th.
+
+        Returns (ls, theta, log_q) with theta of shape (len(ls),) + shape(theta0).
+        A scalar Python loop is used for a handful of starting angles (fastest), numpy
+        otherwise.  ``progress(done, total)`` is called now and then if given.
+        """
+        depth = _check_depth(depth)
+        every = _check_every(every)
+        theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
+        _check_angles(theta0)
+        if at is not None:
+            ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
+            if ls[0] < 0 or ls[-1] > depth:
+                raise AnglefishError(f"recorded depths must lie in [0, {depth}]")
+        else:
+            ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+        out = np.empty((len(ls), theta0.size))
+        flat = theta0.ravel()
+        chunk = max(1000, depth // 100)
+        if flat.size <= 8:
+            done = 0
+            for j, t0 in enumerate(flat):
+                out[:, j] = self._scalar_trajectory(float(t0), depth, ls, chunk, progress, done,
+                                                    flat.size * depth)
+                done += depth
+        else:
+            keep = set(ls.tolist())
+            th, row = flat.copy(), 0
+            for l in range(depth + 1):
+                if l in keep:
+                    out[row] = th
+                    row += 1
+                if l < depth:
+                    th = self.step(th, l)
+                if progress is not None and l % chunk == 0:
+                    progress(l, depth)
+        theta = out.reshape((len(ls),) + theta0.shape)
+        if self._log_q is not None:
+            log_q = self.log_q(ls)
+        else:  # accumulate the log of the one-block norm ratio
+            inc = self.log_norm_ratio(np.arange(depth))
+            log_q = np.concatenate([[0.0], np.cumsum(inc)])[ls]
+        return ls, theta, log_q
+
+
+def _check_depth(depth) -> int:
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise AnglefishError(f"depth must be a non-negative integer, got {depth!r}")
+    return int(depth)
+
+
+def _check_every(every) -> int:
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise AnglefishError(f"--every must be a positive integer, got {every!r}")
+    return int(every)
+
+
+def _check_angles(theta) -> None:
+    theta = np.asarray(theta, dtype=float)
+    if not np.all(np.isfinite(theta)) or np.any(theta < 0) or np.any(theta > np.pi):
+        raise AnglefishError("input angles must lie in [0, pi]")
+
+
+def _separate_block_index(D: sp.Expr) -> list:
+    """Write D(theta, l) = sum_b w_b(l) T_b(theta) with w_b from a partial-fraction basis in l.
+
+    Each T_b is then free of l, so its series has numeric coefficients and costs a few
+    multiplications per step.  Falls back to [(1, D)] when D does not separate.
+    """
+    if BLOCK_INDEX not in D.free_symbols:
+        return [(sp.Integer(1), D)]
+    groups: dict = {}
+    for term in sp.Add.make_args(sp.expand(D)):
+        l_part, t_part = term.as_independent(THETA, as_Add=False)
+        if BLOCK_INDEX in t_part.free_symbols:
+            return [(sp.Integer(1), D)]
+        for piece in sp.Add.make_args(sp.apart(sp.together(l_part), BLOCK_INDEX)):
+            const, basis = piece.as_independent(BLOCK_INDEX, as_Add=False)
+            groups[basis] = groups.get(basis, 0) + const * t_part
+    return [(basis, sp.simplify(part)) for basis, part in groups.items()]
+
+
+def _series_terms(expr: sp.Expr) -> list:
+    """Nonzero (power, coefficient) pairs of the Taylor series of ``expr`` at theta = 0."""
+    series = sp.series(expr, THETA, 0, SERIES_ORDER).removeO()
+    poly = sp.Poly(sp.expand(series), THETA)
+    return sorted(((m[0], sp.simplify(c)) for m, c in poly.terms() if c != 0), key=lambda t: t[0])
+
+
+def _choose_theta_star(coeffs: list, has_l: bool) -> float:
+    """Largest theta at which the last kept series term is < 1e-18 of the first."""
+    (k0, c0), (kn, cn) = coeffs[0], coeffs[-1]
+    best = 1.0
+    for l in (_SAMPLE_BLOCKS if has_l else (0,)):
+        a0 = abs(float(c0.subs(BLOCK_INDEX, l)))
+        an = abs(float(cn.subs(BLOCK_INDEX, l)))
+        if an == 0:
+            continue
+        best = min(best, (_RELATIVE_TRUNCATION * a0 / an) ** (1.0 / (kn - k0)))
+    return best
+
+
+@lru_cache(maxsize=None)
+def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericMaps:
+    """Compile the stable numeric maps of ``arch`` (``depth`` fixes L where a map uses it)."""
+    arch = get_architecture(arch)
+    maps = derive_maps(arch)
+    C = maps.angle_cos
+    if DEPTH in C.free_symbols:
+        if depth is None:
+            raise AnglefishError(f"{arch.name}: the maps depend on the depth L; give the depth")
+        C = C.subs(DEPTH, depth)
+    if M in C.free_symbols:
+        raise AnglefishError(f"{arch.name}: the population moment has no closed form; "
+                             "numeric iteration of such maps is not supported yet")
+    D = sp.expand(1 - C)
+    if sp.simplify(D.subs(THETA, 0)) != 0:
+        raise AnglefishError(f"{arch.name}: theta = 0 is not a fixed point of the angle map")
+    has_l = BLOCK_INDEX in D.free_symbols
+    groups = _separate_block_index(D)
+    series_parts, theta_star = [], 1.0
+    for weight, part in groups:
+        terms = _series_terms(part)
+        if not terms:
+            continue
+        theta_star = min(theta_star, _choose_theta_star(terms, BLOCK_INDEX in part.free_symbols))
+        series_parts.append(weight * sp.horner(sp.Add(*(c * THETA**k for k, c in terms)), wrt=THETA))
+    horner = sp.Add(*series_parts)
+    args = (THETA, BLOCK_INDEX)
+    series_np = sp.lambdify(args, horner, "numpy")
+    D = sp.Add(*(weight * part for weight, part in groups))
+    direct_np = sp.lambdify(args, D, "numpy")
+    series_math = sp.lambdify(args, horner, "math")
+    direct_math = sp.lambdify(args, D, "math")
+    direct_mp = sp.lambdify(args, D, "mpmath")
+    log_q = log_ratio = None
+    if maps.log_q is not None:
+        expr = maps.log_q.subs(DEPTH, depth) if depth is not None else maps.log_q
+        log_q = sp.lambdify(BLOCK_INDEX, expr, "numpy")
+    if maps.norm_ratio is not None:
+        ratio = maps.norm_ratio.subs(DEPTH, depth) if depth is not None else maps.norm_ratio
+        log_ratio = sp.lambdify(BLOCK_INDEX, sp.log(ratio), "numpy")
+    return NumericMaps(arch.name, float(theta_star), has_l, series_np, direct_np, series_math,
+                       direct_math, direct_mp, log_q, log_ratio)
