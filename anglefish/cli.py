@@ -1,0 +1,260 @@
+"""The ``anglefish`` command line.
+
+Every command prints readable text by default and JSON with ``--json``; tables can be
+written as CSV with ``--csv``.  Bad input prints one line on stderr and exits with
+status 2, writing nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import sys
+
+from . import __version__
+from .errors import AnglefishError
+from .progress import Progress
+
+EPILOG_DERIVE = """\
+The derivation runs SymPy on the block list of ARCH: it derives the ReLU Gaussian
+kernel from the bivariate Gaussian integral, pushes (q_a, q_b, q_ab) through the
+block, expands the angle map at theta -> 0 and solves the resulting difference
+equation.  The law is then checked against the exact map iterated to --max-depth.
+
+examples:
+  anglefish derive resnet-bn
+  anglefish derive mlp --json --latex
+"""
+
+EPILOG_ANGLES = """\
+Depth is 0-based: row l is the state after l blocks (l = 0 is the input).  theta is in
+radians; log_q is the log of the per-unit second moment ||h||^2/N of an input with
+per-coordinate variance 1.
+
+examples:
+  anglefish angles mlp --depth 10 --theta0 0.5 --theory-only
+  anglefish angles resnet --depth 1000000 --theta0 1.5 --theory-only --every 100000 --json
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line and exits with status 2."""
+
+    def error(self, message):
+        raise AnglefishError(f"{self.prog}: {message}")
+
+
+def _add_output_flags(p, csv_ok=False):
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print JSON (stable keys)")
+    if csv_ok:
+        g.add_argument("--csv", action="store_true", help="print the table as CSV")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="anglefish",
+        description="Derive, simulate and verify how deep random ReLU networks (MLP, ResNet, "
+                    "ResNet+BN, your own) shrink the angle between two inputs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'anglefish COMMAND --help' for each command.")
+    parser.add_argument("--version", action="version", version=f"anglefish {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("list", help="registered architectures, blocks and activations",
+                       description="List the registered architectures, block types and activations.")
+    _add_output_flags(p)
+
+    p = sub.add_parser("derive", help="derive the norm/angle maps and the large-depth law",
+                       description="Derive, with SymPy, the one-block norm and angle maps of ARCH, "
+                                   "the large-depth law of the angle and the verdict on the "
+                                   "paper's Table 1 row.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_DERIVE)
+    p.add_argument("architecture", metavar="ARCH", help="a registered architecture (see 'anglefish list')")
+    _add_output_flags(p)
+    p.add_argument("--latex", action="store_true", help="also give the maps in LaTeX")
+    p.add_argument("--max-depth", type=int, default=10**6, metavar="N",
+                   help="check the law against the iterated map up to depth N (default 10^6; "
+                        "about 2 s per architecture)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("angles", help="angle and log-norm through depth",
+                       description="The angle theta_l and log q_l of two inputs at angle THETA0 "
+                                   "after l = 0..L blocks of ARCH.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_ANGLES)
+    p.add_argument("architecture", metavar="ARCH")
+    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 0)")
+    p.add_argument("--theta0", type=float, required=True, metavar="X",
+                   help="angle between the two inputs, radians in [0, pi]")
+    p.add_argument("--theory-only", action="store_true",
+                   help="iterate the exact infinite-width map (no simulation)")
+    p.add_argument("--every", type=int, default=1, metavar="K",
+                   help="print every K-th depth (the last depth is always printed)")
+    _add_output_flags(p, csv_ok=True)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_list(args) -> str:
+    from .theory import activations, architectures, block_types
+
+    archs = [{"name": a.name, "block": repr(a.block), "description": a.description, "source": a.source}
+             for a in architectures().values()]
+    blocks = [{"name": name, "summary": cls.summary} for name, cls in block_types().items()]
+    acts = [{"name": name} for name in activations()]
+    if args.json:
+        return json.dumps({"architectures": archs, "blocks": blocks, "activations": acts}, indent=2)
+    width = max(len(a["name"]) for a in archs)
+    lines = ["architectures (one block, repeated L times):"]
+    for a in archs:
+        lines.append(f"  {a['name']:<{width}}  {a['block']}")
+        lines.append(f"  {'':<{width}}  {a['description']}")
+    lines.append("blocks:")
+    bw = max(len(b["name"]) for b in blocks)
+    lines += [f"  {b['name']:<{bw}}  {b['summary']}" for b in blocks]
+    lines.append("activations: " + ", ".join(a["name"] for a in acts))
+    return "\n".join(lines)
+
+
+def derive_report(architecture: str, max_depth: int = 10**6, latex: bool = False, progress=None) -> dict:
+    """Everything ``anglefish derive`` prints, as a JSON-ready dict."""
+    import sympy as sp
+
+    from .theory import derive_maps, get_architecture
+    from .theory.asymptotics import CHECK_DEPTHS, CHECK_THETA0, depth_law, law_errors
+    from .verify.table1 import table1_verdict
+
+    arch = get_architecture(architecture)
+    if max_depth < 1:
+        raise AnglefishError(f"--max-depth must be at least 1, got {max_depth}")
+    maps = derive_maps(arch)
+    law = depth_law(arch)
+    depths = [d for d in CHECK_DEPTHS if d <= max_depth] or [max_depth]
+    errors = law_errors(arch, depths=depths, progress=progress)
+    asym = law.as_dict()
+    if "theta_l" in errors:
+        asym["error_at"] = {str(d): max(abs(e) for e in errs) for d, errs in errors["theta_l"].items()}
+    else:
+        asym["error_at"] = {}
+    asym["errors_by_form"] = {form: {str(d): errs for d, errs in table.items()} for form, table in errors.items()}
+    asym["theta0_checked"] = list(CHECK_THETA0)
+    text = maps.text()
+    out = {
+        "architecture": arch.name,
+        "block": repr(arch.block),
+        "description": arch.description,
+        "norm_map": text["norm_map"],
+        "angle_map": text["angle_map"],
+        "population_moment": None if maps.population is None else sp.sstr(maps.population),
+        "slope_at_zero": float(law.slope_at_zero),
+        "asymptotic": asym,
+        "table1": table1_verdict(arch),
+        "conventions": "per-unit second moments q = ||h||^2/N; inputs with per-coordinate variance 1; "
+                       "0-based block index l; angles in radians",
+    }
+    if latex:
+        out["latex"] = maps.latex()
+    return out
+
+
+def _format_derive(r: dict) -> str:
+    a = r["asymptotic"]
+    lines = [f"{r['architecture']}: {r['description']}",
+             f"  block       {r['block']}",
+             f"  norm map    {r['norm_map']}",
+             f"  angle map   {r['angle_map']}",
+             f"  series      theta_(l+1) = {a['series']}",
+             f"  slope at 0  {r['slope_at_zero']:g}",
+             f"  depth law   {a['class']}: theta_l ~ {a['leading']}",
+             f"              with theta0: theta_l = {a['theta_l']}"]
+    if a.get("corrected"):
+        lines.append(f"              next correction: theta_l = {a['corrected']}")
+    lines.append(f"              from {a['difference_equation']}")
+    if a["errors_by_form"]:
+        forms = list(a["errors_by_form"])
+        lines.append("  law vs the iterated exact map: max |law/iterate - 1| over theta0 in "
+                     + ", ".join(f"{t:g}" for t in a["theta0_checked"]))
+        lines.append("    " + f"{'depth':>9}" + "".join(f"{f:>13}" for f in forms))
+        for d in a["error_at"]:
+            row = "".join(f"{max(abs(e) for e in a['errors_by_form'][f][d]):>13.3e}" for f in forms)
+            lines.append(f"    {int(d):>9}{row}")
+    t = r["table1"]
+    lines.append(f"  Table 1     {t['verdict']}" + (f": {t['claim']}" if "claim" in t else ""))
+    if "note" in t:
+        lines.append(f"              {t['note']}")
+    lines.append(f"  assumption  holds = {t['assumption_holds']}: {t['assumption']}")
+    if "latex" in r:
+        lines.append(f"  LaTeX       {r['latex']['norm_map']}")
+        lines.append(f"              {r['latex']['angle_map']}")
+    return "\n".join(lines)
+
+
+def cmd_derive(args) -> str:
+    with Progress("iterating the exact map", enabled=not args.quiet) as bar:
+        report = derive_report(args.architecture, args.max_depth, args.latex, progress=bar)
+    return json.dumps(report, indent=2) if args.json else _format_derive(report)
+
+
+def _check_theta0(theta0: float) -> float:
+    if not math.isfinite(theta0) or not 0.0 <= theta0 <= math.pi:
+        raise AnglefishError(f"--theta0 must be an angle in [0, pi] radians, got {theta0}")
+    return theta0
+
+
+def cmd_angles(args) -> str:
+    from .theory import get_architecture
+    from .theory.evaluate import numeric_maps
+
+    arch = get_architecture(args.architecture)
+    theta0 = _check_theta0(args.theta0)
+    if args.depth < 0:
+        raise AnglefishError(f"--depth must be a non-negative integer, got {args.depth}")
+    if args.every < 1:
+        raise AnglefishError(f"--every must be a positive integer, got {args.every}")
+    if not args.theory_only:
+        raise AnglefishError("Monte Carlo simulation is not available yet; pass --theory-only")
+    nm = numeric_maps(arch)
+    with Progress(f"{arch.name}: exact map", enabled=not args.quiet) as bar:
+        ls, theta, log_q = nm.iterate(theta0, args.depth, every=args.every, progress=bar)
+    rows = [{"l": int(l), "theta_theory": float(t), "log_q_theory": float(q)}
+            for l, t, q in zip(ls, theta[:, 0], log_q)]
+    if args.json:
+        return json.dumps({"architecture": arch.name, "theta0": theta0, "depth": args.depth,
+                           "rows": rows}, indent=2)
+    if args.csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows({k: repr(v) if isinstance(v, float) else v for k, v in r.items()} for r in rows)
+        return buf.getvalue().rstrip("\n")
+    lines = [f"{'l':>9}  {'theta_theory':>22}  {'log_q_theory':>22}"]
+    lines += [f"{r['l']:>9}  {r['theta_theory']:>22.16g}  {r['log_q_theory']:>22.16g}" for r in rows]
+    return "\n".join(lines)
+
+
+COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        output = COMMANDS[args.command](args)
+    except AnglefishError as err:
+        print(f"anglefish: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("anglefish: interrupted", file=sys.stderr)
+        return 130
+    sys.stdout.write(output + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

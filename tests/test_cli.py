@@ -1,0 +1,103 @@
+"""The command line: JSON contracts, CSV, and one-line errors with exit status 2."""
+import json
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+from anglefish.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_json_names_the_paper_architectures(capsys):
+    code, out, _ = run(capsys, "list", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert {"mlp", "resnet", "resnet-bn"} <= {a["name"] for a in data["architectures"]}
+    assert {"Dense", "Act", "Residual", "BatchNorm"} <= {b["name"] for b in data["blocks"]}
+
+
+def test_list_text(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "resnet-bn" in out and "BatchNorm" in out
+
+
+@pytest.mark.parametrize("arch", ["mlp", "resnet", "resnet-bn"])
+def test_derive_json_contract(capsys, arch):
+    code, out, _ = run(capsys, "derive", arch, "--json", "--latex", "--max-depth", "1000", "--quiet")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("architecture", "norm_map", "angle_map", "slope_at_zero", "asymptotic", "table1", "latex"):
+        assert key in data
+    assert data["architecture"] == arch
+    assert isinstance(data["slope_at_zero"], float) and data["slope_at_zero"] == 1.0
+    asym = data["asymptotic"]
+    law = sp.sympify(asym["theta_l"], locals={"l": sp.Symbol("l"), "theta0": sp.Symbol("theta0")})
+    assert law.free_symbols <= {sp.Symbol("l"), sp.Symbol("theta0")}
+    assert asym["class"] in ("power", "logarithmic")
+    assert set(asym["error_at"]) == {"100", "1000"}
+    assert all(isinstance(v, float) for v in asym["error_at"].values())
+    assert isinstance(data["table1"]["assumption_holds"], bool)
+    assert isinstance(data["table1"]["verdict"], str)
+
+
+def test_derive_text(capsys):
+    code, out, _ = run(capsys, "derive", "resnet", "--max-depth", "100", "--quiet")
+    assert code == 0 and "6*pi/l" in out and "Table 1" in out
+
+
+def test_angles_json_rows(capsys):
+    code, out, _ = run(capsys, "angles", "resnet", "--depth", "10", "--theta0", "0.5", "--theory-only",
+                       "--every", "4", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["architecture"] == "resnet" and data["depth"] == 10 and data["theta0"] == 0.5
+    assert [r["l"] for r in data["rows"]] == [0, 4, 8, 10]
+    assert set(data["rows"][0]) == {"l", "theta_theory", "log_q_theory"}
+    assert data["rows"][-1]["log_q_theory"] == pytest.approx(10 * 0.6931471805599453)
+
+
+def test_angles_csv(capsys):
+    code, out, _ = run(capsys, "angles", "mlp", "--depth", "3", "--theta0", "1", "--theory-only", "--csv")
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[0] == "l,theta_theory,log_q_theory" and len(lines) == 5
+
+
+BAD = [
+    ("unknown architecture", ["angles", "nope", "--depth", "3", "--theta0", "1", "--theory-only"]),
+    ("negative depth", ["angles", "mlp", "--depth", "-3", "--theta0", "1", "--theory-only"]),
+    ("non-integer depth", ["angles", "mlp", "--depth", "2.5", "--theta0", "1", "--theory-only"]),
+    ("text for depth", ["angles", "mlp", "--depth", "ten", "--theta0", "1", "--theory-only"]),
+    ("theta0 above pi", ["angles", "mlp", "--depth", "3", "--theta0", "3.2", "--theory-only"]),
+    ("theta0 below 0", ["angles", "mlp", "--depth", "3", "--theta0", "-0.1", "--theory-only"]),
+    ("theta0 nan", ["angles", "mlp", "--depth", "3", "--theta0", "nan", "--theory-only"]),
+    ("text for theta0", ["angles", "mlp", "--depth", "3", "--theta0", "wide", "--theory-only"]),
+    ("every zero", ["angles", "mlp", "--depth", "3", "--theta0", "1", "--theory-only", "--every", "0"]),
+    ("derive unknown", ["derive", "nope"]),
+    ("unknown command", ["frobnicate"]),
+    ("missing depth", ["angles", "mlp", "--theta0", "1", "--theory-only"]),
+]
+
+
+@pytest.mark.parametrize("what,argv", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_exit_2_nothing_written(capsys, what, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("anglefish: error:")
+    assert "Traceback" not in err
+
+
+def test_console_script_is_installed_and_reports_errors():
+    """The entry point the README documents works in a fresh process."""
+    ok = subprocess.run([sys.executable, "-m", "anglefish", "angles", "mlp", "--depth", "2", "--theta0", "0.5",
+                         "--theory-only", "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["rows"][-1]["l"] == 2
+    bad = subprocess.run([sys.executable, "-m", "anglefish", "angles", "mlp", "--depth", "-1", "--theta0",
+                          "0.5", "--theory-only"], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
