@@ -89,7 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--theta0", type=float, required=True, metavar="X",
                    help="angle between the two inputs, radians in [0, pi]")
     p.add_argument("--theory-only", action="store_true",
-                   help="iterate the exact infinite-width map (no simulation)")
+                   help="iterate the exact infinite-width map only (no simulation)")
+    p.add_argument("--width", type=int, default=512, metavar="N", help="units per layer (default 512)")
+    p.add_argument("--seeds", type=int, default=64, metavar="S",
+                   help="independent random networks (default 64; >= 2)")
+    p.add_argument("--batch", type=int, default=None, metavar="B",
+                   help="inputs per batch: the pair plus B-2 random whitened inputs "
+                        "(default 2, or 32 with batch-statistics BN)")
+    p.add_argument("--sampler", choices=["gram", "dense"], default="gram",
+                   help="gram: exact conditional-Gaussian sampler, O(B^2 N) per layer (default); "
+                        "dense: draw every weight matrix, O(B N^2)")
+    p.add_argument("--bn", choices=["population", "batch"], default=None,
+                   help="override the kind of every BatchNorm: population moments (the paper's "
+                        "proof) or mini-batch statistics (a real network)")
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
     p.add_argument("--every", type=int, default=1, metavar="K",
                    help="print every K-th depth (the last depth is always printed)")
     _add_output_flags(p, csv_ok=True)
@@ -214,24 +227,43 @@ def cmd_angles(args) -> str:
         raise AnglefishError(f"--depth must be a non-negative integer, got {args.depth}")
     if args.every < 1:
         raise AnglefishError(f"--every must be a positive integer, got {args.every}")
-    if not args.theory_only:
-        raise AnglefishError("Monte Carlo simulation is not available yet; pass --theory-only")
-    nm = numeric_maps(arch)
-    with Progress(f"{arch.name}: exact map", enabled=not args.quiet) as bar:
-        ls, theta, log_q = nm.iterate(theta0, args.depth, every=args.every, progress=bar)
-    rows = [{"l": int(l), "theta_theory": float(t), "log_q_theory": float(q)}
-            for l, t, q in zip(ls, theta[:, 0], log_q)]
+    if args.theory_only:
+        nm = numeric_maps(arch)
+        with Progress(f"{arch.name}: exact map", enabled=not args.quiet) as bar:
+            ls, theta, log_q = nm.iterate(theta0, args.depth, every=args.every, progress=bar)
+        rows = [{"l": int(l), "theta_theory": float(t), "log_q_theory": float(q)}
+                for l, t, q in zip(ls, theta[:, 0], log_q)]
+        result = {"architecture": arch.name, "theta0": theta0, "depth": args.depth, "rows": rows}
+    else:
+        from .numeric import angle_table
+
+        with Progress(f"{arch.name}: {args.sampler} sampler", enabled=not args.quiet) as bar:
+            result = angle_table(arch, args.depth, theta0, args.width, args.seeds, batch=args.batch,
+                                 sampler=args.sampler, bn=args.bn, seed=args.seed, every=args.every,
+                                 progress=bar)
+        rows = result["rows"]
     if args.json:
-        return json.dumps({"architecture": arch.name, "theta0": theta0, "depth": args.depth,
-                           "rows": rows}, indent=2)
+        return json.dumps(result, indent=2)
     if args.csv:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
-        w.writerows({k: repr(v) if isinstance(v, float) else v for k, v in r.items()} for r in rows)
+        w.writerows({k: repr(v) if isinstance(v, float) else ("" if v is None else v) for k, v in r.items()}
+                    for r in rows)
         return buf.getvalue().rstrip("\n")
-    lines = [f"{'l':>9}  {'theta_theory':>22}  {'log_q_theory':>22}"]
-    lines += [f"{r['l']:>9}  {r['theta_theory']:>22.16g}  {r['log_q_theory']:>22.16g}" for r in rows]
+    if args.theory_only:
+        lines = [f"{'l':>9}  {'theta_theory':>22}  {'log_q_theory':>22}"]
+        lines += [f"{r['l']:>9}  {r['theta_theory']:>22.16g}  {r['log_q_theory']:>22.16g}" for r in rows]
+        return "\n".join(lines)
+    fmt = lambda v, spec: "-".rjust(int(spec.split(".")[0])) if v is None else format(v, spec)
+    head = (f"# {result['architecture']}: width {result['width']}, {result['seeds']} seeds, batch "
+            f"{result['batch']}, {result['sampler']} sampler" + (f", {result['bn']} BN" if result["bn"] else ""))
+    lines = [head, f"{'l':>6} {'theta_theory':>12} {'theta_mc':>10} {'+-se':>8} {'single_mean':>11} "
+             f"{'single_sd':>9} {'log_q_theory':>12} {'log_q_mc':>10}"]
+    for r in rows:
+        lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {r['theta_mc']:>10.6f} {r['theta_mc_se']:>8.5f} "
+                     f"{r['theta_single_mean']:>11.6f} {r['theta_single_sd']:>9.5f} "
+                     f"{fmt(r['log_q_theory'], '12.5f')} {r['log_q_mc']:>10.5f}")
     return "\n".join(lines)
 
 

@@ -68,6 +68,32 @@ def test_angles_csv(capsys):
     assert code == 0 and lines[0] == "l,theta_theory,log_q_theory" and len(lines) == 5
 
 
+def test_angles_monte_carlo_json(capsys):
+    code, out, _ = run(capsys, "angles", "resnet-bn", "--depth", "4", "--theta0", "1.0", "--width", "64",
+                       "--seeds", "8", "--every", "2", "--json", "--quiet")
+    data = json.loads(out)
+    assert code == 0 and data["sampler"] == "gram" and data["bn"] == "population" and data["batch"] == 2
+    row = data["rows"][-1]
+    for key in ("theta_theory", "log_q_theory", "theta_mc", "theta_mc_se", "theta_single_mean",
+                "theta_single_sd", "log_q_mc"):
+        assert isinstance(row[key], float)
+    assert [r["l"] for r in data["rows"]] == [0, 2, 4]
+
+
+def test_angles_monte_carlo_batch_bn_and_dense(capsys):
+    code, out, _ = run(capsys, "angles", "resnet-bn", "--depth", "2", "--theta0", "1.0", "--width", "32",
+                       "--seeds", "4", "--bn", "batch", "--batch", "8", "--sampler", "dense", "--csv", "--quiet")
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[0].startswith("l,theta_theory") and lines[-1].split(",")[1] == ""
+
+
+def test_angles_monte_carlo_is_reproducible(capsys):
+    argv = ["angles", "resnet", "--depth", "3", "--theta0", "0.7", "--width", "32", "--seeds", "4",
+            "--seed", "5", "--json", "--quiet"]
+    first = run(capsys, *argv)[1]
+    assert run(capsys, *argv)[1] == first
+
+
 BAD = [
     ("unknown architecture", ["angles", "nope", "--depth", "3", "--theta0", "1", "--theory-only"]),
     ("negative depth", ["angles", "mlp", "--depth", "-3", "--theta0", "1", "--theory-only"]),
@@ -81,6 +107,12 @@ BAD = [
     ("derive unknown", ["derive", "nope"]),
     ("unknown command", ["frobnicate"]),
     ("missing depth", ["angles", "mlp", "--theta0", "1", "--theory-only"]),
+    ("one seed", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--seeds", "1"]),
+    ("width zero", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--width", "0"]),
+    ("batch one", ["angles", "resnet-bn", "--depth", "2", "--theta0", "1", "--bn", "batch", "--batch", "1"]),
+    ("unknown sampler", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--sampler", "exact"]),
+    ("unknown bn", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--bn", "layer"]),
+    ("negative seed", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--seed", "-1"]),
 ]
 
 

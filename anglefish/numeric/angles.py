@@ -1,0 +1,94 @@
+"""Angles through depth: theory and Monte Carlo side by side (what ``anglefish angles`` prints)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import AnglefishError
+from ..theory.architectures import get_architecture
+from ..theory.blocks import BatchNorm
+from .estimators import pair_statistics
+from .inputs import pair_batch
+from .simulate import BN_KINDS, SAMPLERS, simulate, spawn_generators
+
+CONVENTION = ("theta in radians between inputs 0 and 1 of the batch; depth l = number of blocks applied; "
+              "theta_mc = arccos of seed-averaged inner products over seed-averaged norms (the paper's "
+              "angle), theta_mc_se its jackknife standard error over seeds; theta_single_* = mean and sd "
+              "of the angles of single networks; log_q = natural log of the per-unit second moment "
+              "||h||^2/N (inputs with per-coordinate variance 1), log_q_mc averaged over seeds and both inputs")
+
+
+def theory_rows(arch, theta0: float, depth: int, every: int = 1, at=None, progress=None):
+    """(depths, theta, log_q) from the exact map, or None where no closed map exists."""
+    from ..theory.evaluate import numeric_maps
+
+    try:
+        nm = numeric_maps(get_architecture(arch))
+    except AnglefishError:
+        return None
+    ls, theta, log_q = nm.iterate(theta0, depth, every=every, at=at, progress=progress)
+    return ls, theta[:, 0], log_q
+
+
+def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: int | None = None,
+                sampler: str = "gram", bn: str | None = None, seed: int = 0, every: int = 1,
+                dtype=np.float64, progress=None) -> dict:
+    """Monte Carlo and theory of the pair angle through depth, JSON-ready."""
+    arch = get_architecture(arch)
+    if sampler not in SAMPLERS:
+        raise AnglefishError(f"--sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    if bn is not None and bn not in BN_KINDS:
+        raise AnglefishError(f"--bn must be one of {', '.join(BN_KINDS)}, got {bn!r}")
+    has_bn = arch.uses(BatchNorm)
+    kinds = {b.kind for b in arch.block.walk() if isinstance(b, BatchNorm)}
+    effective_bn = (bn or (kinds.pop() if len(kinds) == 1 else None)) if has_bn else None
+    if batch is None:
+        batch = 32 if effective_bn == "batch" else 2
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
+        raise AnglefishError(f"--seeds must be an integer >= 2 (standard errors need two), got {seeds!r}")
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 2:
+        raise AnglefishError(f"--width must be an integer >= 2, got {width!r}")
+    if width < batch and sampler == "gram" and batch > 2:
+        raise AnglefishError(f"--width {width} must be at least the batch {batch}")
+    rngs = spawn_generators(seed, seeds)
+    x = pair_batch(theta0, width, batch, rngs, dtype=dtype)
+    traj = simulate(arch, x, depth, width, rngs, sampler=sampler, bn=bn, every=every, dtype=dtype,
+                    progress=progress, seed=seed)
+    stats = pair_statistics(traj)
+    theory = None if effective_bn == "batch" else theory_rows(arch, theta0, depth, at=traj.depths)
+    rows = []
+    for i, l in enumerate(traj.depths):
+        rows.append({
+            "l": int(l),
+            "theta_theory": None if theory is None else float(theory[1][i]),
+            "log_q_theory": None if theory is None else float(theory[2][i]),
+            "theta_mc": float(stats.theta_mc[i]),
+            "theta_mc_se": float(stats.theta_mc_se[i]),
+            "theta_single_mean": float(stats.theta_single_mean[i]),
+            "theta_single_sd": float(stats.theta_single_sd[i]),
+            "log_q_mc": float(stats.log_q_mc[i]),
+            "log_q_mc_se": float(stats.log_q_mc_se[i]),
+        })
+    return {"architecture": arch.name, "theta0": float(theta0), "depth": int(depth), "width": int(width),
+            "seeds": int(seeds), "batch": int(batch), "sampler": sampler, "bn": effective_bn, "seed": int(seed),
+            "rows": rows, "convention": CONVENTION}
+
+
+def compare_bn_kinds(arch, depth: int, theta0: float, width: int, seeds: int, batch: int = 32,
+                     seed: int = 0, every: int = 1, progress=None) -> dict:
+    """Batch-statistics BN against population BN on the same architecture, per depth.
+
+    Both runs use the same master seed and batch; the gap's standard error combines the
+    two jackknife errors as if independent (conservative: common random numbers would
+    only shrink it).
+    """
+    runs = {kind: angle_table(arch, depth, theta0, width, seeds, batch=batch, bn=kind, seed=seed,
+                              every=every, progress=progress) for kind in BN_KINDS}
+    rows = []
+    for pop, bat in zip(runs["population"]["rows"], runs["batch"]["rows"]):
+        rows.append({"l": pop["l"], "theta_theory": pop["theta_theory"],
+                     "theta_population": pop["theta_mc"], "theta_population_se": pop["theta_mc_se"],
+                     "theta_batch": bat["theta_mc"], "theta_batch_se": bat["theta_mc_se"],
+                     "gap": bat["theta_mc"] - pop["theta_mc"],
+                     "gap_se": float(np.hypot(pop["theta_mc_se"], bat["theta_mc_se"]))})
+    return {"architecture": get_architecture(arch).name, "theta0": theta0, "width": width, "seeds": seeds,
+            "batch": batch, "seed": seed, "rows": rows}
