@@ -59,7 +59,11 @@ def test_the_check_fails_for_a_wrong_theory():
 
 
 def test_error_shrinks_as_width_grows():
-    """The MLP's seed-averaged angle is biased ~ L/N: the error falls like 1/N."""
+    """The MLP's seed-averaged angle is biased ~ L/N: the error falls like 1/N.
+
+    False-alarm rate: at these sizes the relative error falls from ~0.5 to ~0.06 while
+    its noise (jackknife SE / theta) is ~0.01, so a correct 1/N bias breaks the ordering
+    or leaves the slope window [-1.4, -0.6] with probability well below 1e-6."""
     depth, theta0 = 20, 1.2
     theory = float(numeric_maps("mlp").iterate(theta0, depth, at=[depth])[1][-1, 0])
     widths = [128, 256, 512, 1024]
@@ -75,7 +79,10 @@ def test_error_shrinks_as_width_grows():
 
 def test_batch_bn_differs_from_population_bn():
     """A finding, not an agreement: mini-batch statistics change the angle map.  The gap is
-    reported with its standard error; at depth 10 it is many standard errors wide."""
+    reported with its standard error; at depth 10 it is many standard errors wide.
+
+    False-alarm rate: |gap| > 5 SE rejects "no gap" at < 1e-6 (Gaussian); the population
+    check allows 5 SE + 0.02 for the finite-width bias at N = 256 (false alarm < 1e-6)."""
     out = compare_bn_kinds("resnet-bn", 10, 1.0, 256, 32, batch=16, every=10)
     last = out["rows"][-1]
     assert last["l"] == 10 and last["gap_se"] > 0
