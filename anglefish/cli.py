@@ -39,6 +39,16 @@ examples:
 """
 
 
+EPILOG_VERIFY = """\
+Exit status: 0 when every consistency check passes, 1 when one fails, 2 on bad input.
+Verdicts on the papers' claims never change the exit status.
+
+examples:
+  anglefish verify --quick
+  anglefish verify --full --report results/ --seed 3
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad input in one line and exits with status 2."""
 
@@ -107,6 +117,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print every K-th depth (the last depth is always printed)")
     _add_output_flags(p, csv_ok=True)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("verify", help="check theory against simulation and judge the published claims",
+                       description="Run the contract suite on every registered architecture (symbolic vs "
+                                   "numeric maps, theory vs Gram-sampler Monte Carlo, Gram sampler vs dense "
+                                   "simulator), judge every published claim, calibrate the suite's power and "
+                                   "false-alarm rate, and write report.md and report.json.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VERIFY)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="the default: about 30 s on 2 cores")
+    g.add_argument("--full", action="store_true", help="wider, more seeds, 100 calibration repeats (see README)")
+    p.add_argument("--report", default="anglefish-report", metavar="DIR",
+                   help="directory for report.md and report.json (default ./anglefish-report)")
+    p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
+    p.add_argument("--json", action="store_true", help="print report.json to stdout as well")
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    p = sub.add_parser("claims", help="the published claims and their verdicts",
+                       description="Judge every registered claim (quick Monte Carlo evidence) and print "
+                                   "the verdicts.")
+    _add_output_flags(p)
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
     return parser
 
 
@@ -267,7 +299,66 @@ def cmd_angles(args) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles}
+def cmd_verify(args):
+    import os
+
+    from .verify.report import FULL, QUICK, run_verification, write_report
+
+    if args.seed < 0:
+        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
+    from .outputs import SafeWriter
+
+    SafeWriter(args.report, args.force).check(["report.md", "report.json"])  # before any work
+    verbose = not args.quiet
+    tty = sys.stderr.isatty()
+    seen = set()
+
+    def progress(stage, fraction):
+        if not verbose:
+            return
+        if tty:  # one updating line on a terminal
+            print(f"\ranglefish verify: {stage:<15} {100 * fraction:5.1f}%", end="", file=sys.stderr, flush=True)
+        elif stage not in seen:  # one line per stage in logs
+            seen.add(stage)
+            print(f"anglefish verify: {stage} ...", file=sys.stderr, flush=True)
+
+    report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=progress)
+    paths = write_report(report, args.report, force=args.force)
+    if verbose and tty:
+        print(file=sys.stderr)
+    failed = [c for c in report["checks"] if c["applicable"] and not c["passed"]]
+    lines = [f"{'PASS' if report['passed'] else 'FAIL'}: {len(report['checks']) - len(failed)} of "
+             f"{len(report['checks'])} consistency checks passed in {report['elapsed_s']:.0f} s"]
+    for c in failed:
+        lines.append(f"  failed: {c['id']} on {c['architecture']} (statistic {c['statistic']:.3g} > "
+                     f"tolerance {c['tolerance']:.3g})")
+    cal = report["calibration"]
+    lines.append(f"calibration: power {100 * cal['power']:.0f}% ({cal['caught']}/{len(cal['mutants'])} mutants), "
+                 f"false alarms {cal['false_alarms']}/{cal['checks_run']}")
+    lines.append("claims: " + ", ".join(f"{c['id']} {c['verdict']}" for c in report["claims"]))
+    lines.append("report: " + ", ".join(os.fspath(p) for p in paths))
+    text = json.dumps(report, indent=2, default=str) if args.json else "\n".join(lines)
+    return text, (0 if report["passed"] else 1)
+
+
+def cmd_claims(args):
+    from .verify.claims import Settings, evaluate_claims
+
+    if args.seed < 0:
+        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
+    rows = evaluate_claims(Settings(seed=args.seed))
+    if args.json:
+        return json.dumps(rows, indent=2, default=str)
+    width = max(len(r["id"]) for r in rows)
+    lines = []
+    for r in rows:
+        lines.append(f"{r['id']:<{width}}  {r['verdict']:<24} {r['source']}")
+        lines.append(f"{'':<{width}}  {r['statement']}")
+    return "\n".join(lines)
+
+
+COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles, "verify": cmd_verify,
+            "claims": cmd_claims}
 
 
 def main(argv=None) -> int:
@@ -278,6 +369,9 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         output = COMMANDS[args.command](args)
+        status = 0
+        if isinstance(output, tuple):
+            output, status = output
     except AnglefishError as err:
         print(f"anglefish: error: {err}", file=sys.stderr)
         return 2
@@ -285,7 +379,7 @@ def main(argv=None) -> int:
         print("anglefish: interrupted", file=sys.stderr)
         return 130
     sys.stdout.write(output + "\n")
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,6 +49,32 @@ class Architecture:
         return any(isinstance(b, block_type) for b in self.block.walk())
 
 
+def with_activation(arch: "Architecture | str", activation, name: str | None = None) -> Architecture:
+    """A copy of ``arch`` with every activation block replaced by ``activation`` (an
+    Activation or a registered name); weight variances and structure are kept."""
+    from .activations import Activation, get_activation
+    from .blocks import Act
+
+    arch = get_architecture(arch)
+    if isinstance(activation, str):
+        activation = get_activation(activation)
+    if not isinstance(activation, Activation):
+        raise AnglefishError(f"expected an Activation or its name, got {activation!r}")
+
+    def swap(block):
+        if isinstance(block, Act):
+            return Act(activation)
+        if isinstance(block, Serial):
+            return Serial(*(swap(b) for b in block.blocks))
+        if isinstance(block, Residual):
+            return Residual(*(swap(b) for b in block.branch.blocks))
+        return block
+
+    return Architecture(name or f"{arch.name}[{activation.name}]", swap(arch.block),
+                        description=f"{arch.description} (activation: {activation.name})",
+                        source=arch.source, tags=tuple(t for t in arch.tags if t != "paper"))
+
+
 _ARCHITECTURES: dict[str, Architecture] = {}
 
 

@@ -1,0 +1,192 @@
+"""Calibration of the contract suite: its false-alarm rate under the correct theory and
+its power against deliberately wrong theories (mutants).
+
+Mutants, each a complete alternative theory of an architecture:
+* every coefficient of the angle recursion cos theta' = sum_k c_k(theta; l) f_k(theta)
+  (collected over cos theta and sin theta) scaled by 0.98 and by 1.02, and the norm
+  recursion's ratio scaled likewise;
+* psi replaced by a near miss: the ReLU kernel re-derived with the angle stretched by 2%
+  (J(1.02 theta)) and with a bump 0.02 sin^2(theta) / (2 pi) added; the architecture is
+  re-derived with the mutated activation, so every map that uses psi changes;
+* for population BN: the (l+3) of Theorem 6 replaced by (l+2) (the map at block l-1).
+
+The Monte Carlo is computed once per configuration and every theory (correct or mutant) is
+judged against the same numbers with the same checks, so power and false alarms are
+measured on one footing.  A mutant is caught when any check of the battery fails.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from ..theory.activations import RELU, THETA, PiecewiseLinear, angle_of
+from ..theory.architectures import get_architecture, with_activation
+from ..theory.blocks import BLOCK_INDEX, BatchNorm
+from ..theory.recursion import derive_maps
+from .contracts import exact_theory, monte_carlo_pair, theory_vs_gram
+from .tolerance import DEFAULT_ALPHA
+
+PERTURBATION = 0.02
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    architecture: str
+    angle_cos: sp.Expr
+    norm_ratio: sp.Expr
+
+    def theory(self, depth: int, theta0: float) -> tuple[float, float]:
+        """(theta_L, log q_L) by iterating the mutated maps in float64 (clipped to [-1, 1])."""
+        c = _compiled(self.angle_cos)
+        r = _compiled_ratio(self.norm_ratio)
+        theta, log_q = float(theta0), 0.0
+        for l in range(depth):
+            theta = math.acos(min(1.0, max(-1.0, c(theta, l))))
+            log_q += math.log(r(l))
+        return theta, log_q
+
+
+@lru_cache(maxsize=None)
+def _compiled(expr):
+    return sp.lambdify((THETA, BLOCK_INDEX), expr, "math")
+
+
+@lru_cache(maxsize=None)
+def _compiled_ratio(expr):
+    f = sp.lambdify(BLOCK_INDEX, expr, "math")
+    return lambda l: float(f(l))
+
+
+@dataclass(frozen=True)
+class _NearMissReLU(PiecewiseLinear):
+    """ReLU whose derived kernel is deliberately wrong (a near miss of psi)."""
+
+    stretch: float = 1.0
+    bump: float = 0.0
+
+    def kernel(self, qa, qb, qab):
+        theta = angle_of(qab / (sp.sqrt(qa) * sp.sqrt(qb)))
+        unit = RELU.derivation().unit_kernel.subs(THETA, sp.nsimplify(self.stretch) * theta)
+        unit = unit + sp.nsimplify(self.bump) * sp.sin(theta) ** 2 / (2 * sp.pi)
+        return sp.sqrt(qa) * sp.sqrt(qb) * unit
+
+
+def mutants(arch) -> list:
+    """All mutants of ``arch`` (see the module docstring)."""
+    arch = get_architecture(arch)
+    maps = derive_maps(arch)
+    out = []
+    ratio = maps.norm_ratio if maps.norm_ratio is not None else sp.Integer(1)
+    parts = sp.collect(sp.expand(maps.angle_cos), [sp.cos(THETA), sp.sin(THETA)], evaluate=False)
+    for term, coeff in parts.items():
+        for factor in (1 - PERTURBATION, 1 + PERTURBATION):
+            mutated = maps.angle_cos + (factor - 1) * coeff * term
+            out.append(Mutant(f"coefficient of {term} x {factor:g}", arch.name, mutated, ratio))
+    for factor in (1 - PERTURBATION, 1 + PERTURBATION):
+        out.append(Mutant(f"norm ratio x {factor:g}", arch.name, maps.angle_cos, ratio * factor))
+    for label, act in (("psi(1.02 theta)", _NearMissReLU("relu~stretch", stretch=1 + PERTURBATION)),
+                       ("psi + 0.02 sin^2/pi", _NearMissReLU("relu~bump", bump=2 * PERTURBATION))):
+        if any(getattr(b, "activation", None) is RELU for b in arch.block.walk()):
+            near = derive_maps(with_activation(arch, act, name=f"{arch.name}~{act.name}"))
+            out.append(Mutant(f"psi replaced by {label}", arch.name, near.angle_cos,
+                              near.norm_ratio if near.norm_ratio is not None else ratio))
+    if arch.uses(BatchNorm) and BLOCK_INDEX in maps.angle_cos.free_symbols:
+        out.append(Mutant("BN (l+3) replaced by (l+2)", arch.name,
+                          maps.angle_cos.subs(BLOCK_INDEX, BLOCK_INDEX - 1), ratio))
+    return out
+
+
+#: the battery of Monte Carlo configurations (depth, theta0) per architecture
+BATTERY = ((1, 0.4), (1, 2.5), (10, 1.0), (30, 1.5))
+
+
+@dataclass
+class Calibration:
+    power: float
+    caught: int
+    mutants: list
+    false_alarm_rate: float
+    false_alarm_upper_95: float
+    false_alarms: int
+    checks_run: int
+    z_within_2: float  # fraction of standardised residuals with |t| <= 2 (nominal 0.9545)
+    elapsed_s: float
+    settings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"power": self.power, "caught": self.caught, "mutants": self.mutants,
+                "false_alarm_rate": self.false_alarm_rate, "false_alarm_upper_95": self.false_alarm_upper_95,
+                "false_alarms": self.false_alarms, "checks_run": self.checks_run,
+                "fraction_abs_t_within_2": self.z_within_2, "nominal_fraction_within_2": 0.9545,
+                "elapsed_s": self.elapsed_s, "settings": self.settings}
+
+
+def clopper_pearson_upper(failures: int, trials: int, level: float = 0.95) -> float:
+    from scipy import stats
+
+    if trials == 0:
+        return 1.0
+    if failures >= trials:
+        return 1.0
+    return float(stats.beta.ppf(level, failures + 1, trials - failures))
+
+
+def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
+              repeats: int = 3, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None) -> Calibration:
+    """Power against all mutants and the false-alarm rate of the correct theory.
+
+    ``repeats`` independent Monte Carlo batteries (master seeds seed, seed+1, ...) are run;
+    the correct theory is checked on each (false alarms); each mutant is judged on the first.
+    """
+    t0 = time.perf_counter()
+    batteries = []
+    total = repeats * len(architectures) * len(BATTERY)
+    done = 0
+    for r in range(repeats):
+        battery = []
+        for a in architectures:
+            for depth, theta0 in BATTERY:
+                battery.append(monte_carlo_pair(a, depth, theta0, width, seeds, seed=1000 * (seed + r) + done))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        batteries.append(battery)
+    failures, checks, ts = 0, 0, []
+    for battery in batteries:
+        for mc in battery:
+            for outcome in theory_vs_gram(mc, alpha=alpha):
+                if not outcome.applicable:
+                    continue
+                checks += 1
+                failures += not outcome.passed
+                se = outcome.details["se"]
+                if se > 0:
+                    ts.append((outcome.details["theory"] - outcome.details["extrapolated"]) / se)
+    rows = []
+    for a in architectures:
+        for m in mutants(a):
+            failed = []
+            for mc in batteries[0]:
+                if mc.architecture != m.architecture:
+                    continue
+                for outcome in theory_vs_gram(mc, theory=m.theory(mc.depth, mc.theta0), alpha=alpha):
+                    if not outcome.passed:
+                        failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0})")
+            rows.append({"architecture": a, "mutant": m.name, "caught": bool(failed), "failed_checks": failed})
+    caught = sum(r["caught"] for r in rows)
+    ts = np.asarray(ts)
+    return Calibration(
+        power=caught / len(rows) if rows else float("nan"), caught=caught, mutants=rows,
+        false_alarm_rate=failures / checks if checks else float("nan"),
+        false_alarm_upper_95=clopper_pearson_upper(failures, checks), false_alarms=failures,
+        checks_run=checks, z_within_2=float(np.mean(np.abs(ts) <= 2)) if len(ts) else float("nan"),
+        elapsed_s=time.perf_counter() - t0,
+        settings={"width": width, "seeds": seeds, "repeats": repeats, "alpha": alpha, "seed": seed,
+                  "battery": [list(b) for b in BATTERY], "architectures": list(architectures),
+                  "perturbation": PERTURBATION})

@@ -1,0 +1,212 @@
+"""The contract suite: checks every registered architecture must pass.
+
+Each check compares two independent computations of the same quantity and returns a
+:class:`CheckOutcome` carrying its statistic, its tolerance and its false-alarm rate:
+
+* ``symbolic_vs_numeric``: the SymPy angle map evaluated by SymPy itself at 30 digits
+  against the stable float64 evaluation (deterministic; false-alarm rate 0).
+* ``theory_vs_gram``: the exact map's angle after L blocks against the Gram-sampler Monte
+  Carlo, by the width-extrapolated tolerance model of :mod:`.tolerance`.
+* ``log_norm_vs_gram``: likewise for log q_L (E||h||^2 is exact at every width, so
+  the allowance is measured the same way and is usually tiny).
+* ``gram_vs_dense``: two-sample KS tests of the pair's per-unit Gram entries, exact Gram
+  sampler against the dense simulator (Bonferroni over entries and depths).
+* ``fisher_vs_dense``: the NTK theory's lambda_max and mean eigenvalue against the
+  empirical Fisher spectrum of dense networks (added with the Fisher theory).
+
+Checks that need a closed kernel map (theory) report ``applicable = False`` for an
+architecture without one (e.g. batch-statistics BN) instead of failing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..errors import AnglefishError
+from ..numeric import pair_batch, pair_statistics, simulate, spawn_generators
+from ..theory.architectures import get_architecture
+from .tolerance import DEFAULT_ALPHA, Estimate, width_extrapolated_check
+
+
+@dataclass
+class CheckOutcome:
+    id: str
+    architecture: str
+    passed: bool
+    statistic: float
+    tolerance: float
+    false_alarm_rate: float
+    applicable: bool = True
+    details: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _not_applicable(check_id, arch, why) -> CheckOutcome:
+    return CheckOutcome(check_id, arch, True, 0.0, 0.0, 0.0, applicable=False, details={"reason": why})
+
+
+# ------------------------------------------------------------------ symbolic vs numeric
+def symbolic_vs_numeric(arch, seed: int = 0, n_points: int = 12, rel_tol: float = 1e-12) -> CheckOutcome:
+    """Max relative difference between SymPy's own 30-digit evaluation of arccos C(theta; l)
+    and the stable float64 map, at log-uniform angles in [1e-10, pi] and a few block indices."""
+    import mpmath
+    import sympy as sp
+
+    from ..theory.activations import THETA
+    from ..theory.blocks import BLOCK_INDEX
+    from ..theory.evaluate import numeric_maps
+    from ..theory.recursion import derive_maps
+
+    name = get_architecture(arch).name
+    try:
+        maps = derive_maps(arch)
+        nm = numeric_maps(arch)
+    except AnglefishError as err:
+        return _not_applicable("symbolic_vs_numeric", name, str(err))
+    rng = np.random.default_rng(seed)
+    thetas = np.concatenate([10.0 ** rng.uniform(-10, 0, n_points // 2), rng.uniform(0.05, np.pi, n_points // 2)])
+    blocks = rng.integers(0, 1000, len(thetas))
+    worst = 0.0
+    for theta, l in zip(thetas, blocks):
+        # SymPy evaluates arccos of the map with enough precision to resolve 1 - C near 0
+        exact = sp.acos(maps.angle_cos.subs({THETA: sp.Float(float(theta), 60), BLOCK_INDEX: int(l)})).evalf(60)
+        got = float(nm.step(theta, int(l)))
+        rel = abs(mpmath.mpf(got) / mpmath.mpf(str(exact)) - 1)
+        worst = max(worst, float(rel))
+    return CheckOutcome("symbolic_vs_numeric", name, worst <= rel_tol, worst, rel_tol, 0.0,
+                        details={"points": len(thetas)})
+
+
+# ------------------------------------------------------------------ theory vs Monte Carlo
+@dataclass(frozen=True)
+class MonteCarloPair:
+    """Gram-sampler estimates at widths N and 2N for one configuration (reusable across theories)."""
+
+    architecture: str
+    depth: int
+    theta0: float
+    width: int
+    seeds: int
+    seed: int
+    angle: tuple  # (Estimate at N, Estimate at 2N)
+    log_q: tuple
+
+
+def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, seed: int) -> MonteCarloPair:
+    name = get_architecture(arch).name
+    angle, log_q = [], []
+    for k, n in enumerate((width, 2 * width)):
+        rngs = spawn_generators(seed * 2 + k, seeds)
+        traj = simulate(arch, pair_batch(theta0, n, 2, rngs), depth, n, rngs, at=[depth])
+        s = pair_statistics(traj)
+        angle.append(Estimate(float(s.theta_mc[-1]), float(s.theta_mc_se[-1]), n))
+        log_q.append(Estimate(float(s.log_q_mc[-1]), float(s.log_q_mc_se[-1]), n))
+    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q))
+
+
+def exact_theory(arch, depth: int, theta0: float) -> tuple[float, float] | None:
+    """(theta_L, log q_L) from the exact map, or None without a closed kernel map."""
+    from ..theory.evaluate import numeric_maps
+
+    try:
+        nm = numeric_maps(arch)
+    except AnglefishError:
+        return None
+    _, theta, log_q = nm.iterate(theta0, depth, at=[depth])
+    return float(theta[-1, 0]), float(log_q[-1])
+
+
+def theory_vs_gram(mc: MonteCarloPair, theory: tuple | None = None, alpha: float = DEFAULT_ALPHA) -> list:
+    """Angle and log-norm checks of one configuration; ``theory`` overrides the exact map
+    (the calibration passes deliberately wrong theories here)."""
+    if theory is None:
+        theory = exact_theory(mc.architecture, mc.depth, mc.theta0)
+    config = {"depth": mc.depth, "theta0": mc.theta0, "width": mc.width, "seeds": mc.seeds, "seed": mc.seed}
+    if theory is None:
+        why = "no closed kernel map for this architecture"
+        return [_not_applicable("theory_vs_gram", mc.architecture, why),
+                _not_applicable("log_norm_vs_gram", mc.architecture, why)]
+    out = []
+    for check_id, value, (small, large) in (("theory_vs_gram", theory[0], mc.angle),
+                                            ("log_norm_vs_gram", theory[1], mc.log_q)):
+        r = width_extrapolated_check(value, small, large, alpha=alpha)
+        out.append(CheckOutcome(check_id, mc.architecture, r.passed, r.statistic, r.tolerance, alpha,
+                                details={**config, "theory": value, "extrapolated": r.extrapolated,
+                                         "se": r.se, "allowance": r.allowance}))
+    return out
+
+
+# ------------------------------------------------------------------ Gram sampler vs dense
+def gram_vs_dense(arch, depth: int = 3, width: int = 32, seeds: int = 1500, seed: int = 0,
+                  bn: str | None = None, batch: int = 2, alpha: float = DEFAULT_ALPHA) -> CheckOutcome:
+    """KS two-sample tests of G_aa/N, G_ab/N, G_bb/N at every depth; Bonferroni to ``alpha``."""
+    from scipy import stats
+
+    name = get_architecture(arch).name
+    samples = []
+    for k, sampler in enumerate(("gram", "dense")):
+        rngs = spawn_generators(seed * 2 + k, seeds)
+        traj = simulate(arch, pair_batch(1.0, width, batch, rngs), depth, width, rngs, sampler=sampler, bn=bn)
+        samples.append(traj.pair_gram * np.exp(2 * traj.log_scale)[..., None, None] / traj.dims[:, None, None, None])
+    entries = [(0, 0), (0, 1), (1, 1)]
+    pvalues = [stats.ks_2samp(samples[0][l, :, i, j], samples[1][l, :, i, j]).pvalue
+               for l in range(1, depth + 1) for i, j in entries]
+    threshold = alpha / len(pvalues)
+    p_min = float(min(pvalues))
+    return CheckOutcome("gram_vs_dense", name, p_min > threshold, p_min, threshold, alpha,
+                        details={"depth": depth, "width": width, "seeds": seeds, "tests": len(pvalues),
+                                 "bn": bn, "batch": batch, "statistic_is": "smallest KS p-value",
+                                 "tolerance_is": "Bonferroni threshold alpha/tests"})
+
+
+# ------------------------------------------------------------------ the suite, for any architecture
+def check_architecture(arch, depth: int = 10, theta0: float = 1.0, width: int = 512, seeds: int = 128,
+                       seed: int = 0, alpha: float = DEFAULT_ALPHA) -> list:
+    """Every contract check on one architecture (registered or not) at one configuration."""
+    outcomes = [symbolic_vs_numeric(arch, seed=seed)]
+    outcomes += theory_vs_gram(monte_carlo_pair(arch, depth, theta0, width, seeds, seed), alpha=alpha)
+    outcomes.append(gram_vs_dense(arch, seed=seed, alpha=alpha))
+    return outcomes
+
+
+CONTRACTS = ("symbolic_vs_numeric", "theory_vs_gram", "gram_vs_dense")
+
+
+def parametrize_with_contracts(architectures_=None):
+    """A pytest decorator running every contract on every architecture (default: the registry),
+    in the manner of scikit-learn's ``parametrize_with_checks``::
+
+        @parametrize_with_contracts()
+        def test_contract(architecture, contract):
+            contract()   # raises AssertionError with the outcome if the check fails
+    """
+    import pytest
+
+    from ..theory.architectures import architectures
+
+    archs = list(architectures_ or architectures())
+    cases, ids = [], []
+    for arch in archs:
+        name = get_architecture(arch).name
+        for contract in CONTRACTS:
+            cases.append((name, _contract_callable(arch, contract)))
+            ids.append(f"{name}-{contract}")
+    return pytest.mark.parametrize("architecture,contract", cases, ids=ids)
+
+
+def _contract_callable(arch, contract):
+    def run():
+        if contract == "symbolic_vs_numeric":
+            outcomes = [symbolic_vs_numeric(arch)]
+        elif contract == "theory_vs_gram":
+            outcomes = theory_vs_gram(monte_carlo_pair(arch, 10, 1.0, 512, 128, seed=0))
+        else:
+            outcomes = [gram_vs_dense(arch)]
+        for o in outcomes:
+            assert o.passed, o.as_dict()
+        return outcomes
+    return run

@@ -1,0 +1,75 @@
+"""anglefish verify / claims: the report, the exit codes, the refusal to overwrite, calibration."""
+import json
+
+import pytest
+
+from anglefish.cli import main
+from anglefish.verify.calibration import Mutant, calibrate, mutants
+from anglefish.verify.claims import VERDICTS, Settings, claims, evaluate_claims
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    code = main(["verify", "--quick", "--report", str(out), "--quiet"])
+    return code, out
+
+
+def test_verify_quick_passes_and_writes_both_files(quick_report):
+    code, out = quick_report
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    for key in ("checks", "claims", "calibration", "seed", "versions", "elapsed_s"):
+        assert key in report
+    for check in report["checks"]:
+        assert set(check) >= {"id", "architecture", "passed", "statistic", "tolerance", "false_alarm_rate"}
+    for claim in report["claims"]:
+        assert set(claim) >= {"id", "source", "statement", "verdict", "evidence"}
+        assert claim["verdict"] in VERDICTS
+    assert set(report["calibration"]) >= {"power", "false_alarm_rate", "mutants"}
+    text = (out / "report.md").read_text()
+    assert "## Published claims" in text and "## Calibration" in text
+
+
+def test_verify_overwrites_its_own_files_but_refuses_foreign_ones(quick_report, tmp_path, capsys):
+    _, out = quick_report
+    foreign = tmp_path / "report.md"
+    foreign.write_text("my notes\n")
+    assert main(["verify", "--report", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to overwrite" in err and foreign.read_text() == "my notes\n"
+    assert not (tmp_path / "report.json").exists()  # nothing written
+
+
+def test_claims_are_unique_and_all_get_a_verdict(capsys):
+    ids = [c.id for c in claims()]
+    assert len(ids) == len(set(ids))
+    rows = evaluate_claims(Settings(width=256, seeds=64))
+    assert {r["verdict"] for r in rows} <= set(VERDICTS)
+    verdicts = {r["id"]: r["verdict"] for r in rows}
+    assert verdicts["acml-cor8-assumption"] == "fails"
+    assert verdicts["acml-thm6-angle"] == "holds"
+    assert main(["claims", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == len(ids)
+
+
+def test_mutants_cover_coefficients_psi_and_bn():
+    names = [m.name for m in mutants("resnet-bn")]
+    assert any("coefficient" in n for n in names) and any("psi" in n for n in names)
+    assert "BN (l+3) replaced by (l+2)" in names
+    assert len(mutants("mlp")) >= 6
+
+
+def test_calibration_counts_caught_mutants_and_false_alarms():
+    cal = calibrate(architectures=("resnet",), width=512, seeds=128, repeats=1)
+    d = cal.as_dict()
+    assert d["checks_run"] == 8 and 0 <= d["false_alarm_rate"] <= 1
+    assert d["caught"] >= 1  # a 2% error in the norm ratio is visible at depth 10 and 30
+    norm_rows = [m for m in d["mutants"] if m["mutant"].startswith("norm ratio")]
+    assert all(m["caught"] for m in norm_rows)
+
+
+@pytest.mark.parametrize("argv", [["verify", "--seed", "-1"], ["verify", "--quick", "--full"], ["claims", "--seed", "x"]])
+def test_verify_bad_input(argv, capsys):
+    assert main(argv) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
