@@ -251,7 +251,7 @@ def _check_theta0(theta0: float) -> float:
 
 def cmd_angles(args) -> str:
     from .theory import get_architecture
-    from .theory.evaluate import numeric_maps
+    from .theory.evaluate import maps_for_depth
 
     arch = get_architecture(args.architecture)
     theta0 = _check_theta0(args.theta0)
@@ -260,7 +260,7 @@ def cmd_angles(args) -> str:
     if args.every < 1:
         raise AnglefishError(f"--every must be a positive integer, got {args.every}")
     if args.theory_only:
-        nm = numeric_maps(arch)
+        nm = maps_for_depth(arch, args.depth)
         with Progress(f"{arch.name}: exact map", enabled=not args.quiet) as bar:
             ls, theta, log_q = nm.iterate(theta0, args.depth, every=args.every, progress=bar)
         rows = [{"l": int(l), "theta_theory": float(t), "log_q_theory": float(q)}

@@ -19,10 +19,10 @@ CONVENTION = ("theta in radians between inputs 0 and 1 of the batch; depth l = n
 
 def theory_rows(arch, theta0: float, depth: int, every: int = 1, at=None, progress=None):
     """(depths, theta, log_q) from the exact map, or None where no closed map exists."""
-    from ..theory.evaluate import numeric_maps
+    from ..theory.evaluate import maps_for_depth
 
     try:
-        nm = numeric_maps(get_architecture(arch))
+        nm = maps_for_depth(get_architecture(arch), depth)
     except AnglefishError:
         return None
     ls, theta, log_q = nm.iterate(theta0, depth, every=every, at=at, progress=progress)

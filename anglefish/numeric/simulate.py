@@ -31,11 +31,12 @@ from functools import lru_cache, singledispatch
 
 import numpy as np
 import sympy as sp
+from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
-from ..theory.activations import Activation, PiecewiseLinear
+from ..theory.activations import Activation, Erf, PiecewiseLinear, QuadratureActivation
 from ..theory.architectures import Architecture, get_architecture
-from ..theory.blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, Residual, Serial
+from ..theory.blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, Residual, Scale, Serial
 from ..theory.recursion import M
 
 SAMPLERS = ("gram", "dense")
@@ -170,6 +171,18 @@ def _(activation: PiecewiseLinear):
     return phi, True
 
 
+@numeric_activation.register
+def _(activation: Erf):
+    from scipy.special import erf
+
+    return erf, False
+
+
+@numeric_activation.register
+def _(activation: QuadratureActivation):
+    return activation.numeric()[0], False
+
+
 @lru_cache(maxsize=None)
 def _diagonal_kernel(activation: Activation):
     """log E phi(u)^2 as a function of log Var u (for the population moment)."""
@@ -234,6 +247,13 @@ def _(block: Act, sig, ctx, need_units=True):
 
 
 @propagate.register
+def _(block: Scale, sig, ctx, need_units=True):
+    a = ctx.value(block.alpha)
+    units = sig.units if a > 0 or sig.units is None else -sig.units
+    return Signal(units, sig.gram, sig.log_scale + math.log(abs(a)), sig.log_m + 2 * math.log(abs(a)), sig.dim)
+
+
+@propagate.register
 def _(block: BatchNorm, sig, ctx, need_units=True):
     kind = ctx.bn or block.kind
     u = sig.units
@@ -272,10 +292,14 @@ def _residual_draws(ctx: Context, b: int, dof: int):
 @propagate.register
 def _(block: Residual, sig, ctx, need_units=True):
     branch = block.branch.blocks
-    last = branch[-1] if branch else None
+    # trailing scalings fold into the last Dense's variance (signs do not matter for a Gram)
+    k = len(branch)
+    while k > 0 and isinstance(branch[k - 1], Scale):
+        k -= 1
+    last = branch[k - 1] if k else None
     if ctx.sampler == "gram" and not need_units and isinstance(last, Dense) and sig.dim >= 1:
-        a = propagate(Serial(*branch[:-1]), sig, ctx, need_units=False)
-        v = ctx.value(last.variance)
+        a = propagate(Serial(*branch[:k - 1]), sig, ctx, need_units=False)
+        v = ctx.value(last.variance) * math.prod(ctx.value(b.alpha) ** 2 for b in branch[k:])
         n = ctx.width
         if n != sig.dim:
             raise AnglefishError("a residual block must keep the width")
@@ -364,6 +388,13 @@ def simulate(arch: Architecture | str, inputs: np.ndarray, depth: int, width: in
         recorded = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
     else:
         recorded = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+    with threadpool_limits(limits=1, user_api="blas"):
+        # the Gram sampler's many small batched products run 10-50x slower on a
+        # multi-threaded BLAS (thread start-up per call); one thread is fastest here
+        return _simulate(arch, inputs, depth, width, rngs, sampler, bn, dtype, progress, seed, recorded)
+
+
+def _simulate(arch, inputs, depth, width, rngs, sampler, bn, dtype, progress, seed, recorded):
     ctx = Context(width=width, rngs=rngs, sampler=sampler, bn=bn, dtype=dtype, depth=depth)
     s = len(rngs)
     sig = Signal(inputs, None, np.zeros(s), 0.0, inputs.shape[1])

@@ -17,6 +17,7 @@ equals the arc-cosine kernel of Cho & Saul (2009).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -176,3 +177,164 @@ LINEAR = register_activation(PiecewiseLinear("linear", 1, 1))
 def leaky_relu(alpha) -> PiecewiseLinear:
     """Leaky ReLU with negative slope ``alpha`` (not registered; register it if you name it)."""
     return PiecewiseLinear(f"leaky_relu({alpha})", 1, alpha)
+
+
+# ---------------------------------------------------------------- smooth activations
+@dataclass(frozen=True)
+class Erf(Activation):
+    """phi(x) = erf(x).  Its kernels have closed forms (Williams 1997, via Price's theorem):
+
+    E[erf(u) erf(v)]   = (2/pi) asin(2 q_ab / sqrt((1 + 2 q_a)(1 + 2 q_b)))
+    E[erf'(u) erf'(v)] = (4/pi) / sqrt((1 + 2 q_a)(1 + 2 q_b) - 4 q_ab^2)
+
+    They are taken from the literature and checked against quadrature in the tests.
+    """
+
+    def phi(self, x):
+        return sp.erf(x)
+
+    def kernel(self, qa, qb, qab):
+        return 2 / sp.pi * sp.asin(2 * qab / sp.sqrt((1 + 2 * qa) * (1 + 2 * qb)))
+
+    def derivative_kernel(self, qa, qb, qab):
+        return 4 / sp.pi / sp.sqrt((1 + 2 * qa) * (1 + 2 * qb) - 4 * qab**2)
+
+    @property
+    def is_odd(self) -> bool:
+        return True
+
+
+#: Gauss-Hermite nodes per dimension for kernels without a closed form
+QUADRATURE_NODES = 200
+
+
+def _gauss_hermite(n):
+    import numpy as np
+
+    x, w = np.polynomial.hermite_e.hermegauss(n)
+    return x, w / math.sqrt(2 * math.pi)
+
+
+@dataclass(frozen=True)
+class QuadratureActivation(Activation):
+    """An activation whose Gaussian kernels are evaluated by 2-d Gauss-Hermite quadrature.
+
+    ``expr`` is phi as a SymPy expression in the symbol ``x`` (its derivative is taken by
+    SymPy), or ``function``/``derivative`` are Python callables on numpy arrays.  The kernels
+    enter the symbolic maps as opaque SymPy functions ``K_<name>(q_a, q_b, q_ab)`` that
+    lambdify and evalf to the quadrature.  Accuracy (tests): relative error <= 1e-8 against
+    mpmath for second moments up to 5 for tanh and GELU with the default 200 x 200 nodes.
+    """
+
+    expr: sp.Expr | None = None
+    function: object = None
+    derivative: object = None
+    nodes: int = QUADRATURE_NODES
+
+    def __post_init__(self):
+        if self.expr is None and self.function is None:
+            raise AnglefishError(f"activation '{self.name}' needs a SymPy expression or a function")
+
+    def phi(self, x):
+        if self.expr is not None:
+            return self.expr.subs(_X, x)
+        return sp.Function(f"phi_{self.name}")(x)
+
+    def numeric(self):
+        """(phi, phi') as numpy callables."""
+        if self.expr is not None:
+            f = sp.lambdify(_X, self.expr, ["scipy", "numpy"])
+            d = sp.lambdify(_X, sp.diff(self.expr, _X), ["scipy", "numpy"])
+            return f, d
+        f = self.function
+        d = self.derivative or (lambda x, h=1e-6: (f(x + h) - f(x - h)) / (2 * h))
+        return f, d
+
+    @property
+    def is_odd(self) -> bool:
+        if self.expr is not None:
+            return sp.simplify(self.expr + self.expr.subs(_X, -_X)) == 0
+        import numpy as np
+
+        probe = np.linspace(0.1, 3, 7)
+        f = self.function
+        return bool(np.allclose(f(probe), -f(-probe)))
+
+    def _expectation(self, which):
+        """Numeric E[g(u) g(v)] for g = phi (which=0) or phi' (which=1) by Gauss-Hermite."""
+        import numpy as np
+
+        g = self.numeric()[which]
+        z, w = _gauss_hermite(self.nodes)
+        ww = np.outer(w, w)
+
+        def value(qa, qb, qab):
+            qa, qb, qab = float(qa), float(qb), float(qab)
+            if qa <= 0 or qb <= 0:
+                return float(g(np.zeros(1))[0] ** 2)
+            c = max(-1.0, min(1.0, qab / math.sqrt(qa * qb)))
+            s = math.sqrt(max(0.0, 1 - c * c))
+            u = math.sqrt(qa) * z[:, None]
+            v = math.sqrt(qb) * (c * z[:, None] + s * z[None, :])
+            return float(np.sum(ww * g(u) * g(v)))
+        return value
+
+    def kernel(self, qa, qb, qab):
+        return _implemented(f"K_{self.name}", self._expectation(0))(qa, qb, qab)
+
+    def derivative_kernel(self, qa, qb, qab):
+        return _implemented(f"Kdot_{self.name}", self._expectation(1))(qa, qb, qab)
+
+
+_IMPLEMENTED: dict = {}
+
+
+def _implemented(name, fn):
+    from sympy.utilities.lambdify import implemented_function
+
+    if name not in _IMPLEMENTED:
+        _IMPLEMENTED[name] = implemented_function(sp.Function(name), fn)
+    return _IMPLEMENTED[name]
+
+
+def make_activation(name: str, phi, derivative=None) -> Activation:
+    """An activation from a SymPy expression in x (or a string SymPy parses) or a Python function.
+
+    Piecewise-linear positively homogeneous expressions (e.g. Max(x, 0), Piecewise) get the
+    exact polar-integral derivation; erf gets its closed form; anything else is evaluated
+    by Gauss-Hermite quadrature (see :class:`QuadratureActivation`).
+    """
+    if callable(phi) and not isinstance(phi, sp.Basic):
+        return QuadratureActivation(name, function=phi, derivative=derivative)
+    try:
+        expr = sp.sympify(phi, locals={"x": _X})
+    except (sp.SympifyError, TypeError):
+        raise AnglefishError(f"activation '{name}': cannot read {phi!r} as a SymPy expression in x") from None
+    expr = expr.subs(sp.Symbol("x"), _X)
+    if expr.free_symbols - {_X}:
+        raise AnglefishError(f"activation '{name}': phi may only depend on x, got {expr}")
+    if expr == sp.erf(_X):
+        return Erf(name)
+    slopes = _piecewise_linear_slopes(expr)
+    if slopes is not None:
+        return PiecewiseLinear(name, *slopes)
+    return QuadratureActivation(name, expr=expr)
+
+
+def _piecewise_linear_slopes(expr):
+    """(a+, a-) if expr equals a+ x for x > 0 and a- x for x < 0, else None."""
+    pos = sp.Symbol("p", positive=True)
+    try:
+        a_pos = sp.simplify(expr.subs(_X, pos) / pos)
+        a_neg = sp.simplify(expr.subs(_X, -pos) / (-pos))
+    except (TypeError, ValueError):
+        return None
+    if a_pos.free_symbols or a_neg.free_symbols:
+        return None
+    return a_pos, a_neg
+
+
+ERF = register_activation(Erf("erf"))
+TANH = register_activation(QuadratureActivation("tanh", expr=sp.tanh(_X)))
+GELU = register_activation(QuadratureActivation("gelu", expr=_X * (1 + sp.erf(_X / sp.sqrt(2))) / 2))
+LEAKY_RELU = register_activation(PiecewiseLinear("leaky_relu", 1, sp.Rational(1, 100)))

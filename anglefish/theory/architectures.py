@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from ..errors import AnglefishError
-from .blocks import BatchNorm, Block, Dense, ReLU, Residual, Serial
+from .blocks import DEPTH, BatchNorm, Block, Dense, ReLU, Residual, Scale, Serial
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,21 @@ register_architecture(Architecture(
     "resnet-bn", Residual(Dense(2), BatchNorm("population"), ReLU(), Dense(1)),
     description="h' = h + W2 relu(BN(W1 h)), population BN (the paper's proof), He/Xavier",
     source=f"{ACML}, ResNet+BN block (Theorem 6)", tags=("paper",)))
+
+# ---------------------------------------------------------------- beyond the paper
+register_architecture(Architecture(
+    "resnet2", Residual(Dense(2), ReLU(), Dense(2), ReLU(), Dense(1)),
+    description="h' = h + W3 relu(W2 relu(W1 h)): the skip spans two Dense-ReLU layers (He, He, Xavier)",
+    source="Furusho & Ikeda, INNS-BDDL 2019 (skip over two layers)", tags=("extension",)))
+register_architecture(Architecture(
+    "resnet-scaled", Residual(Dense(2), ReLU(), Dense(1), Scale(1 / sp.sqrt(DEPTH))),
+    description="h' = h + alpha W2 relu(W1 h) with alpha = 1/sqrt(L) (down-scaled branch)",
+    source="De & Smith 2020; mean-field ResNets (Yang & Schoenholz 2017)", tags=("extension",)))
+register_architecture(Architecture(
+    "preact-resnet", Residual(ReLU(), Dense(2), ReLU(), Dense(1)),
+    description="h' = h + W2 relu(W1 relu(h)): pre-activation ResNet (inputs taken as Gaussian vectors)",
+    source="He et al. 2016b (identity mappings)", tags=("extension",)))
+register_architecture(Architecture(
+    "mlp-bn", Serial(Dense(2), BatchNorm("population"), ReLU()),
+    description="h' = relu(BN(W h)): batch normalisation in a plain MLP (population BN; --bn batch to simulate)",
+    source="Yang et al. 2019, mean-field theory of batch normalisation", tags=("extension",)))

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -71,13 +73,18 @@ class DepthLaw:
     rate: sp.Expr | None = None
     difference_equation: str = ""
     note: str = ""
+    fixed_point: float | None = None
+    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         s = lambda e: None if e is None else sp.sstr(e)
+        series = (sp.sstr(self.angle_series, order="rev-lex") + " + O(theta**4)"
+                  if self.angle_series != 0 else None)
+        extra = {k: v for k, v in self.extra.items() if not callable(v)}
         return {"theta_l": s(self.theta_l), "class": self.law_class, "leading": s(self.leading),
                 "corrected": s(self.corrected), "exponent": s(self.exponent), "rate": s(self.rate),
-                "series": sp.sstr(self.angle_series, order="rev-lex") + " + O(theta**4)",
-                "difference_equation": self.difference_equation, "note": self.note}
+                "series": series, "fixed_point": self.fixed_point,
+                "difference_equation": self.difference_equation, "note": self.note, **extra}
 
 
 def sum_over_blocks(c: sp.Expr, l: sp.Symbol = BLOCK_INDEX) -> sp.Expr:
@@ -120,16 +127,30 @@ def angle_series(angle_cos: sp.Expr, order: int = 4) -> sp.Expr:
     series of that composition is taken once with symbolic e_k and then filled in, which
     is much faster than expanding the composition with l-dependent coefficients.
     """
-    D = sp.expand(1 - angle_cos)
-    raw = sp.expand(sp.series(D, THETA, 0, order + 2).removeO())
+    angle_cos = _replace_nested_angles(angle_cos, order + 2)
+    out = _arccos_series(angle_cos, order)
+    return sp.Add(*(sp.simplify(out.coeff(THETA, k)) * THETA**k for k in range(1, order)))
+
+
+def _arccos_series(c: sp.Expr, order: int) -> sp.Expr:
+    """arccos(c(theta)) to O(theta^order) for c(0) = 1, via 1 - c = theta^2 E and 2 asin(theta sqrt(E/2))."""
+    raw = sp.expand(sp.series(sp.expand(1 - c), THETA, 0, order + 2).removeO())
     low = [sp.simplify(raw.coeff(THETA, k)) for k in (0, 1)]
     if any(v != 0 for v in low):
         raise AnglefishError("theta = 0 is not a smooth fixed point of the angle map")
     e = [sp.simplify(raw.coeff(THETA, k + 2)) for k in range(order - 1)]
     if e[0] == 0:
         raise AnglefishError("the angle map is flat at theta = 0 (1 - cos theta' = O(theta^3))")
-    out = _generic_angle_series(order - 1).subs(dict(zip(_E_SYMBOLS, e)))
-    return sp.Add(*(sp.simplify(out.coeff(THETA, k)) * THETA**k for k in range(1, order)))
+    return sp.expand(_generic_angle_series(order - 1).subs(dict(zip(_E_SYMBOLS, e))))
+
+
+def _replace_nested_angles(expr: sp.Expr, order: int) -> sp.Expr:
+    """Replace every arccos(...) inside a map (nested activations) by its series, innermost
+    first; SymPy's own series of such compositions takes minutes."""
+    while expr.has(sp.acos):
+        innermost = [a for a in expr.atoms(sp.acos) if not a.args[0].has(sp.acos)]
+        expr = expr.xreplace({a: _arccos_series(a.args[0], order) for a in innermost})
+    return expr
 
 
 _E_SYMBOLS = sp.symbols("e0:8", positive=True)
@@ -169,10 +190,11 @@ def depth_law(arch: Architecture | str) -> DepthLaw:
     arch = get_architecture(arch)
     maps = derive_maps(arch)
     C = maps.angle_cos
-    if DEPTH in C.free_symbols or M in C.free_symbols:
-        raise AnglefishError(f"{arch.name}: depth laws of maps that depend on L or on an unsolved "
-                             "population moment are not derived yet")
-    series = angle_series(C, order=4)
+    if M in C.free_symbols or maps.population is None:
+        return fixed_point_law(arch)
+    if DEPTH in C.free_symbols:
+        return depth_limit_law(arch)
+    series = angle_series(maps.angle_cos_raw if maps.angle_cos_raw is not None else C, order=4)
     coeff = {k: sp.simplify(series.coeff(THETA, k)) for k in range(1, 4)}
     s = coeff[1]
     l = BLOCK_INDEX
@@ -224,6 +246,132 @@ def depth_law(arch: Architecture | str) -> DepthLaw:
     return DepthLaw(**common, law_class="unclassified", theta_l=law, leading=None, difference_equation=eq)
 
 
+#: the limit angle theta_inf(theta0) of a depth-scaled architecture (solution of an ODE)
+LIMIT_ANGLE = sp.Function("theta_inf")
+
+
+def depth_limit_law(arch) -> DepthLaw:
+    """Law of theta_L for maps that depend on the total depth L (e.g. a residual branch
+    scaled by 1/sqrt(L)).
+
+    Expanding the one-block map in 1/L, cos theta' = cos theta + g(theta)/L + O(1/L^2) with
+    g = lim_{L->oo} L (C - cos theta) (SymPy).  With t = l/L the L blocks become the ODE
+    d cos(theta)/dt = g(theta) on t in [0, 1], so theta_L -> theta_inf(theta0), the ODE's
+    value at t = 1 (solved numerically, scipy solve_ivp, rtol 1e-12): the angle at the
+    output tends to a depth-independent limit instead of decaying.
+    """
+    from scipy.integrate import solve_ivp
+
+    arch = get_architecture(arch)
+    C = derive_maps(arch).angle_cos
+    if BLOCK_INDEX in C.free_symbols:
+        return DepthLaw(architecture=arch.name, slope_at_zero=sp.nan, angle_series=sp.Integer(0),
+                        law_class="unclassified", theta_l=None, leading=None,
+                        note="the map depends on both the block index and the depth; not analysed")
+    Lc = sp.Symbol("L", positive=True)
+    Cc = C.subs(DEPTH, Lc)
+    g = sp.simplify(sp.limit(Lc * (Cc - sp.cos(THETA)), Lc, sp.oo))
+    if g == 0 or g.has(sp.oo, sp.zoo, sp.nan):
+        return DepthLaw(architecture=arch.name, slope_at_zero=sp.nan, angle_series=sp.Integer(0),
+                        law_class="unclassified", theta_l=None, leading=None,
+                        note=f"the map's 1/L term is {g}; not analysed")
+    rhs = sp.lambdify(THETA, -g / sp.sin(THETA), "math")
+
+    def limit_angle(theta0: float) -> float:
+        if theta0 <= 0:
+            return 0.0
+        sol = solve_ivp(lambda t, y: [rhs(y[0])], (0.0, 1.0), [theta0], rtol=1e-12, atol=1e-14)
+        return float(sol.y[0, -1])
+
+    values = {t0: limit_angle(t0) for t0 in CHECK_THETA0}
+    law = LIMIT_ANGLE(THETA0)
+    return DepthLaw(architecture=arch.name, slope_at_zero=sp.nan, angle_series=sp.Integer(0),
+                    law_class="depth-independent limit", theta_l=law, leading=law,
+                    difference_equation=f"d cos(theta)/dt = {sp.sstr(g)}, t = l/L in [0, 1]",
+                    note="theta_L -> theta_inf(theta0) as L -> oo (errors O(1/L)); theta_inf solves the ODE",
+                    extra={"theta_inf": {str(k): v for k, v in values.items()}, "limit_angle": limit_angle})
+
+
+def fixed_point_law(arch) -> DepthLaw:
+    """Large-depth law when the population moment has no closed form (non-homogeneous
+    activations such as tanh, erf, GELU).
+
+    1. m* = lim m_l of the population recursion, iterated in float64.
+    2. With m = m*, the slope at theta = 0, s^2 = lim (1 - C(theta; m*)) / (1 - cos theta)
+       (Richardson over two small angles).  s < 1: the ordered phase, theta_l -> 0 like
+       K s^l.  s > 1: theta = 0 repels and the angle converges to the fixed point theta* of
+       theta' = arccos C(theta; m*) (bracketed on a grid, refined by brentq); the rate is
+       r = d theta'/d theta at theta* (central difference): |theta_l - theta*| ~ K r^l.
+    """
+    from scipy.optimize import brentq
+
+    from .evaluate import numeric_maps
+
+    arch = get_architecture(arch)
+    nm = numeric_maps(arch)
+    common = dict(architecture=arch.name, angle_series=sp.Integer(0))
+    m_prev, m_star, converged = 1.0, None, False
+    for l in range(1, 5001):
+        m = nm.population(l)
+        if abs(m - m_prev) <= 1e-14 * max(1.0, abs(m)):
+            m_star, converged = m, True
+            break
+        m_prev = m
+    if not converged:
+        last = nm.population(5000)
+        return DepthLaw(**common, slope_at_zero=sp.nan, law_class="unclassified", theta_l=None, leading=None,
+                        note=f"the population second moment does not settle (m_5000 = {last:.3g}); "
+                             "the angle map keeps changing with depth")
+    if m_star < 1e-10 or m_star > 1e10:
+        return DepthLaw(**common, slope_at_zero=sp.nan, law_class="not decaying", theta_l=None, leading=None,
+                        note=f"the population second moment runs to {'0' if m_star < 1 else 'infinity'} "
+                             f"(m ~ {m_star:.3g} after {l} blocks); near 0 a smooth activation acts linearly, "
+                             "so the angle freezes at a value that depends on theta0",
+                        extra={"population_limit": m_star})
+    d = nm._d
+    # steps at the fixed population moment (the block index enters only through m here)
+    step = lambda t: _theta_from_d(float(d(t, m_star, 10**6)))
+    s2 = [(float(d(h, m_star, 10**6)) / (1 - math.cos(h))) for h in (2e-2, 1e-2)]
+    slope2 = 2 * s2[1] - s2[0]  # Richardson: error O(h^2) -> O(h^4)
+    slope = math.sqrt(max(slope2, 0.0))
+    extra = {"population_fixed_point": m_star, "chi_1": slope2}
+    if slope < 1 - 1e-6:
+        law = KOENIGS(THETA0) * sp.Float(slope, 12) ** BLOCK_INDEX
+        return DepthLaw(**common, slope_at_zero=sp.Float(slope, 12), law_class="exponential", theta_l=law,
+                        leading=law, rate=sp.Float(slope, 12),
+                        difference_equation=f"theta_(l+1) = {slope:.6g} theta_l + O(theta_l^2) at m* = {m_star:.6g}",
+                        note=f"ordered phase: chi_1 = {slope2:.6g} < 1, angles shrink geometrically to 0",
+                        fixed_point=0.0, extra=extra)
+    if slope > 1 + 1e-6:
+        grid = np.linspace(1e-3, math.pi, 400)
+        f = np.array([step(t) - t for t in grid])
+        sign = np.nonzero(np.diff(np.sign(f)) < 0)[0]
+        if not len(sign):
+            return DepthLaw(**common, slope_at_zero=sp.Float(slope, 12), law_class="not decaying",
+                            theta_l=None, leading=None, note="theta = 0 repels and no other fixed point was found",
+                            extra=extra)
+        k = sign[0]
+        theta_star = brentq(lambda t: step(t) - t, grid[k], grid[k + 1], xtol=1e-14)
+        h = 1e-5
+        rate = (step(theta_star + h) - step(theta_star - h)) / (2 * h)
+        law = sp.Float(theta_star, 15) + KOENIGS(THETA0) * sp.Float(rate, 12) ** BLOCK_INDEX
+        return DepthLaw(**common, slope_at_zero=sp.Float(slope, 12), law_class="converges to a fixed angle",
+                        theta_l=law, leading=sp.Float(theta_star, 15), rate=sp.Float(rate, 12),
+                        difference_equation=f"theta* = arccos C(theta*; m*), m* = {m_star:.6g}",
+                        note=f"chaotic phase: chi_1 = {slope2:.6g} > 1; theta_l -> theta* = {theta_star:.10g} "
+                             f"geometrically with rate {rate:.6g}",
+                        fixed_point=theta_star, extra=extra)
+    return DepthLaw(**common, slope_at_zero=sp.Integer(1), law_class="unclassified", theta_l=None, leading=None,
+                    note="critical (chi_1 = 1 within 1e-6): the power law at criticality is not derived here",
+                    extra=extra)
+
+
+def _theta_from_d(d: float) -> float:
+    if d <= 1.0:
+        return 2.0 * math.asin(math.sqrt(max(d, 0.0) / 2.0))
+    return math.acos(max(-1.0, 1.0 - d))
+
+
 def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THETA0, progress=None) -> dict:
     """Relative error (law - iterate) / iterate of each law form at each depth and theta0.
 
@@ -232,6 +380,8 @@ def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THET
     """
     law = depth_law(arch)
     depths = sorted(int(d) for d in depths)
+    if law.law_class == "depth-independent limit":
+        return _depth_limit_errors(arch, law, [d for d in depths if d <= 10**4], theta0s)
     forms = {name: expr for name, expr in
              (("theta_l", law.theta_l), ("leading", law.leading), ("corrected", law.corrected))
              if expr is not None and not expr.has(KOENIGS)}
@@ -246,6 +396,19 @@ def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THET
             table[d] = [float(f(d, t0) / theta[i, j] - 1) for j, t0 in enumerate(theta0s)]
         out[name] = table
     return out
+
+
+def _depth_limit_errors(arch, law, depths, theta0s) -> dict:
+    """theta_L of the network of total depth L against theta_inf(theta0), for each L."""
+    from .evaluate import maps_for_depth
+
+    f = law.extra["limit_angle"]
+    limits = [f(t0) for t0 in theta0s]
+    table = {}
+    for d in depths:
+        _, theta, _ = maps_for_depth(arch, d).iterate(np.array(theta0s, dtype=float), d, at=[d])
+        table[d] = [float(lim / theta[-1, j] - 1) for j, lim in enumerate(limits)]
+    return {"theta_l": table}
 
 
 _CHECKPOINTS: dict = {}

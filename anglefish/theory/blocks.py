@@ -274,3 +274,28 @@ class BatchNorm(Block):
 
     def __repr__(self):
         return f"BatchNorm({self.kind!r})"
+
+
+@register_block
+@dataclass(frozen=True, repr=False)
+class Scale(Block):
+    """Multiply the signal by a constant ``alpha`` (may use the depth L, e.g. 1/sqrt(L)).
+
+    Kernel: q -> alpha^2 q for every second moment; keeps the flags (a scaling).
+    """
+
+    alpha: sp.Expr = sp.Integer(1)
+    summary = "h -> alpha h (alpha may depend on the depth L)"
+
+    def __post_init__(self):
+        a = _as_expr(self.alpha, "Scale factor")
+        if a.is_number and a.is_zero:
+            raise AnglefishError("Scale factor must be non-zero")
+        object.__setattr__(self, "alpha", a)
+
+    def kernel(self, s):
+        a2 = self.alpha**2
+        return replace(s, qa=a2 * s.qa, qb=a2 * s.qb, qab=a2 * s.qab, m=a2 * s.m)
+
+    def __repr__(self):
+        return f"Scale({self.alpha})"

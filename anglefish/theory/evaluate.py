@@ -247,6 +247,15 @@ def _choose_theta_star(coeffs: list, has_l: bool) -> float:
     return best
 
 
+def maps_for_depth(arch: Architecture | str, depth: int):
+    """numeric_maps(arch), with the total depth fixed when the maps depend on it (e.g. a
+    branch scaled by 1/sqrt(L)); one compilation per depth only in that case."""
+    arch = get_architecture(arch)
+    if DEPTH in derive_maps(arch).angle_cos.free_symbols or DEPTH in derive_maps(arch).population_map.free_symbols:
+        return numeric_maps(arch, int(depth))
+    return numeric_maps(arch)
+
+
 @lru_cache(maxsize=None)
 def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericMaps:
     """Compile the stable numeric maps of ``arch`` (``depth`` fixes L where a map uses it)."""
@@ -257,9 +266,10 @@ def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericM
         if depth is None:
             raise AnglefishError(f"{arch.name}: the maps depend on the depth L; give the depth")
         C = C.subs(DEPTH, depth)
-    if M in C.free_symbols:
-        raise AnglefishError(f"{arch.name}: the population moment has no closed form; "
-                             "numeric iteration of such maps is not supported yet")
+    if M in C.free_symbols or maps.population is None or C.has(sp.acos):
+        # no closed population moment, or nested activations (arccos inside the map): the
+        # high-order series is out of SymPy's reach in reasonable time; evaluate directly
+        return PopulationNumericMaps.build(arch, maps, depth)
     D = sp.expand(1 - C)
     if sp.simplify(D.subs(THETA, 0)) != 0:
         raise AnglefishError(f"{arch.name}: theta = 0 is not a fixed point of the angle map")
@@ -289,3 +299,104 @@ def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericM
         log_ratio = sp.lambdify(BLOCK_INDEX, sp.log(ratio), "numpy")
     return NumericMaps(arch.name, float(theta_star), has_l, series_np, direct_np, series_math,
                        direct_math, direct_mp, log_q, log_ratio)
+
+
+class PopulationNumericMaps:
+    """Numeric maps evaluated directly: used when the population moment m_l has no closed
+    form (e.g. tanh, GELU; m_{l+1} = G(m_l) is then iterated in float64 alongside the
+    angle) and when the map nests activations (arccos inside cos theta' = C(theta; m)).
+
+    Precision: 1 - C is formed by subtraction, so the relative error of a step is about
+    eps / theta^2 for small theta (1e-16 at theta ~ 1, 1e-8 at theta ~ 1e-4), and kernels
+    evaluated by quadrature add their own error (see QuadratureActivation).  The
+    same interface as :class:`NumericMaps`.
+    """
+
+    theta_star = 0.0
+
+    def __init__(self, name, g_math, d_math, d_mp, log_population, depends_on_block_index):
+        self.architecture = name
+        self._g = g_math
+        self._d = d_math
+        self._d_mp = d_mp
+        self._log_population = log_population  # closed form of log m_l, or None
+        self.depends_on_block_index = depends_on_block_index
+        self._m = [1.0]
+
+    @classmethod
+    def build(cls, arch, maps, depth):
+        subs = {DEPTH: depth} if depth is not None else {}
+        C = maps.angle_cos.subs(subs)
+        G = maps.population_map.subs(subs)
+        log_population = None
+        if maps.population is not None:  # closed form: substitute it, and carry log m_l exactly
+            C = C.subs(M, maps.population)
+            log_population = sp.lambdify(BLOCK_INDEX, maps.log_q.subs(subs), "math")
+        if C.free_symbols - {THETA, M, BLOCK_INDEX}:
+            raise AnglefishError(f"{arch.name}: the maps depend on {C.free_symbols - {THETA, M, BLOCK_INDEX}}")
+        D = 1 - C
+        args = (THETA, M, BLOCK_INDEX)
+        g = sp.lambdify((M, BLOCK_INDEX), G, "math")
+        return cls(arch.name, g, sp.lambdify(args, D, "math"), sp.lambdify(args, D, "mpmath"), log_population,
+                   BLOCK_INDEX in C.free_symbols or BLOCK_INDEX in G.free_symbols)
+
+    def population(self, l: int) -> float:
+        """m_l, the population second moment after l blocks (m_0 = 1); with a closed form the
+        maps do not use it (it is substituted symbolically) and 1.0 is returned."""
+        if self._log_population is not None:
+            return 1.0
+        while len(self._m) <= l:
+            k = len(self._m) - 1
+            m = float(self._g(self._m[-1], k))
+            if not math.isfinite(m) or m <= 0:
+                raise AnglefishError(f"{self.architecture}: the population moment left (0, inf) at block {k + 1}")
+            self._m.append(m)
+        return self._m[l]
+
+    def one_minus_cos(self, theta, l=0):
+        theta = np.asarray(theta, dtype=float)
+        f = np.vectorize(lambda t, k: float(self._d(float(t), self.population(int(k)), int(k))))
+        return f(theta, np.broadcast_to(np.asarray(l), theta.shape))
+
+    def step(self, theta, l=0):
+        return _theta_from_d_numpy(self.one_minus_cos(theta, l))
+
+    def step_scalar(self, theta: float, l: int) -> float:
+        return _theta_from_d_scalar(float(self._d(theta, self.population(l), l)))
+
+    def step_mp(self, theta, l=0, dps: int = 50):
+        theta = mpmath.mpf(theta)
+        with mpmath.workdps(dps + 10):
+            d = self._d_mp(theta, mpmath.mpf(self.population(l)), mpmath.mpf(l))
+            out = 2 * mpmath.asin(mpmath.sqrt(d / 2)) if d <= 1 else mpmath.acos(1 - d)
+        with mpmath.workdps(dps):
+            return +out
+
+    def log_q(self, l):
+        l = np.asarray(l)
+        if self._log_population is not None:
+            return np.vectorize(lambda k: float(self._log_population(int(k))))(l).astype(float)
+        return np.vectorize(lambda k: math.log(self.population(int(k))))(l).astype(float)
+
+    def iterate(self, theta0, depth: int, every: int = 1, progress=None, at=None):
+        depth = _check_depth(depth)
+        every = _check_every(every)
+        theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
+        _check_angles(theta0)
+        if at is not None:
+            ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
+        else:
+            ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+        self.population(depth)
+        out = np.empty((len(ls), theta0.size))
+        th = theta0.ravel().copy()
+        keep = {int(l): i for i, l in enumerate(ls)}
+        for l in range(depth + 1):
+            if l in keep:
+                out[keep[l]] = th
+            if l < depth:
+                m = self.population(l)
+                th = np.array([_theta_from_d_scalar(float(self._d(t, m, l))) for t in th])
+            if progress is not None and l % 1000 == 0:
+                progress(l, depth)
+        return ls, out.reshape((len(ls),) + theta0.shape), self.log_q(ls)

@@ -47,6 +47,7 @@ class BlockMaps:
     norm_ratio: sp.Expr | None
     angle_cos: sp.Expr
     log_q: sp.Expr | None
+    angle_cos_raw: sp.Expr | None = None  # the same map before collecting terms (faster to expand)
 
     @property
     def angle_map(self) -> sp.Expr:
@@ -103,19 +104,21 @@ def derive_maps(arch: Architecture | str) -> BlockMaps:
     # a single input of any norm q: its own second moment after one block
     single = arch.block.kernel(KernelState(qa=Q, qb=Q, qab=Q, m=M, gaussian=False, centred=True))
     norm_map = single.qa
-    cos_next = s1.qab / s1.qa
-    cos_next = cos_next.subs(Q, M)  # the pair is drawn from the input population
+    cos_next = sp.cancel(s1.qab / s1.qa)
+    cos_next = sp.cancel(cos_next.subs(Q, M))  # the pair is drawn from the input population
     if population is not None:
         norm_map = norm_map.subs(M, population)
-        cos_next = cos_next.subs(M, population)
+        if M in cos_next.free_symbols:  # only population BN (or non-homogeneous maps) keep m
+            cos_next = cos_next.subs(M, population)
     norm_map = sp.factor(sp.simplify(norm_map))
     ratio = sp.simplify(norm_map / Q)
     norm_ratio = ratio if Q not in ratio.free_symbols else None
-    angle_cos = _nice(cos_next)
+    raw = sp.cancel(cos_next)
+    angle_cos = _nice(cos_next) if not raw.has(sp.acos) else raw
     log_q = None
     if population is not None:
         log_q = sp.expand_log(sp.log(population), force=True)
-    return BlockMaps(arch.name, G, population, norm_map, norm_ratio, angle_cos, log_q)
+    return BlockMaps(arch.name, G, population, norm_map, norm_ratio, angle_cos, log_q, raw)
 
 
 __all__ = ["BlockMaps", "derive_maps", "solve_population", "Q", "M", "THETA", "BLOCK_INDEX", "DEPTH"]

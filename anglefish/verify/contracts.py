@@ -58,22 +58,40 @@ def symbolic_vs_numeric(arch, seed: int = 0, n_points: int = 12, rel_tol: float 
 
     from ..theory.activations import THETA
     from ..theory.blocks import BLOCK_INDEX
-    from ..theory.evaluate import numeric_maps
+    from ..theory.blocks import DEPTH
+    from ..theory.evaluate import maps_for_depth
     from ..theory.recursion import derive_maps
 
     name = get_architecture(arch).name
+    fixed_depth = 50  # for maps that depend on the total depth L
     try:
         maps = derive_maps(arch)
-        nm = numeric_maps(arch)
+        nm = maps_for_depth(arch, fixed_depth)
     except AnglefishError as err:
         return _not_applicable("symbolic_vs_numeric", name, str(err))
+    from ..theory.evaluate import PopulationNumericMaps
+    from ..theory.recursion import M
+
     rng = np.random.default_rng(seed)
-    thetas = np.concatenate([10.0 ** rng.uniform(-10, 0, n_points // 2), rng.uniform(0.05, np.pi, n_points // 2)])
-    blocks = rng.integers(0, 1000, len(thetas))
+    population = isinstance(nm, PopulationNumericMaps)
+    if population:
+        # m_l is iterated numerically and kernels may be quadratures evaluated in float64:
+        # 1 - C is then formed by subtraction, so only angles >= 0.05 and 1e-9 are meaningful
+        thetas = rng.uniform(0.05, np.pi, n_points)
+        rel_tol = max(rel_tol, 1e-9)
+    else:
+        thetas = np.concatenate([10.0 ** rng.uniform(-10, 0, n_points // 2),
+                                 rng.uniform(0.05, np.pi, n_points // 2)])
+    blocks = rng.integers(0, 1000 if not population else 50, len(thetas))
+    if DEPTH in maps.angle_cos.free_symbols:
+        blocks = np.minimum(blocks, fixed_depth - 1)
     worst = 0.0
     for theta, l in zip(thetas, blocks):
+        subs = {THETA: sp.Float(float(theta), 60), BLOCK_INDEX: int(l), DEPTH: fixed_depth}
+        if population:
+            subs[M] = sp.Float(nm.population(int(l)), 30)
         # SymPy evaluates arccos of the map with enough precision to resolve 1 - C near 0
-        exact = sp.acos(maps.angle_cos.subs({THETA: sp.Float(float(theta), 60), BLOCK_INDEX: int(l)})).evalf(60)
+        exact = sp.acos(maps.angle_cos.subs(subs)).evalf(60)
         got = float(nm.step(theta, int(l)))
         rel = abs(mpmath.mpf(got) / mpmath.mpf(str(exact)) - 1)
         worst = max(worst, float(rel))
@@ -94,10 +112,12 @@ class MonteCarloPair:
     seed: int
     angle: tuple  # (Estimate at N, Estimate at 2N)
     log_q: tuple
+    arch: object = None  # the Architecture itself (it need not be registered)
 
 
 def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, seed: int) -> MonteCarloPair:
-    name = get_architecture(arch).name
+    arch = get_architecture(arch)
+    name = arch.name
     angle, log_q = [], []
     for k, n in enumerate((width, 2 * width)):
         rngs = spawn_generators(seed * 2 + k, seeds)
@@ -105,15 +125,15 @@ def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, se
         s = pair_statistics(traj)
         angle.append(Estimate(float(s.theta_mc[-1]), float(s.theta_mc_se[-1]), n))
         log_q.append(Estimate(float(s.log_q_mc[-1]), float(s.log_q_mc_se[-1]), n))
-    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q))
+    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q), arch)
 
 
 def exact_theory(arch, depth: int, theta0: float) -> tuple[float, float] | None:
     """(theta_L, log q_L) from the exact map, or None without a closed kernel map."""
-    from ..theory.evaluate import numeric_maps
+    from ..theory.evaluate import maps_for_depth
 
     try:
-        nm = numeric_maps(arch)
+        nm = maps_for_depth(arch, depth)
     except AnglefishError:
         return None
     _, theta, log_q = nm.iterate(theta0, depth, at=[depth])
@@ -124,7 +144,7 @@ def theory_vs_gram(mc: MonteCarloPair, theory: tuple | None = None, alpha: float
     """Angle and log-norm checks of one configuration; ``theory`` overrides the exact map
     (the calibration passes deliberately wrong theories here)."""
     if theory is None:
-        theory = exact_theory(mc.architecture, mc.depth, mc.theta0)
+        theory = exact_theory(mc.arch or mc.architecture, mc.depth, mc.theta0)
     config = {"depth": mc.depth, "theta0": mc.theta0, "width": mc.width, "seeds": mc.seeds, "seed": mc.seed}
     if theory is None:
         why = "no closed kernel map for this architecture"
