@@ -56,6 +56,59 @@ class _Parser(argparse.ArgumentParser):
         raise AnglefishError(f"{self.prog}: {message}")
 
 
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes: plugins and user files that register architectures."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--arch-file", action="append", default=[], metavar="PATH",
+                        help="run this Python file first (it may register blocks, activations or "
+                             "architectures); repeatable. The file's code is executed.")
+    return common
+
+
+def _add_activation_flag(p):
+    p.add_argument("--activation", metavar="NAME", default=None,
+                   help="swap every activation of ARCH for NAME (e.g. tanh, erf, gelu), keeping the "
+                        "weight variances; the same as writing ARCH[NAME]")
+
+
+def resolve_architecture(args):
+    """ARCH, with --activation applied."""
+    from .theory import get_architecture
+
+    name = args.architecture
+    if getattr(args, "activation", None):
+        from .theory import get_activation
+
+        get_activation(args.activation)  # a clear error for an unknown name
+        name = f"{name}[{args.activation}]"
+    return get_architecture(name)
+
+
+def load_plugins(paths=()) -> None:
+    """Run --arch-file files and load the 'anglefish.plugins' entry points."""
+    import runpy
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="anglefish.plugins"):
+        try:
+            obj = ep.load()
+        except Exception as err:  # a broken plugin must not crash with a traceback
+            raise AnglefishError(f"plugin '{ep.name}' failed to load: {type(err).__name__}: {err}") from None
+        if callable(obj):
+            obj()
+    for path in paths:
+        import os
+
+        if not os.path.isfile(path):
+            raise AnglefishError(f"--arch-file {path}: no such file")
+        try:
+            runpy.run_path(path, run_name="anglefish_arch_file")
+        except AnglefishError:
+            raise
+        except Exception as err:
+            raise AnglefishError(f"--arch-file {path} failed: {type(err).__name__}: {err}") from None
+
+
 def _add_output_flags(p, csv_ok=False):
     g = p.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="print JSON (stable keys)")
@@ -72,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'anglefish COMMAND --help' for each command.")
     parser.add_argument("--version", action="version", version=f"anglefish {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    common = _common()
+    _add_parser = sub.add_parser
+
+    def add_parser(*a, **kw):  # every command takes the common options
+        kw.setdefault("parents", [common])
+        return _add_parser(*a, **kw)
+    sub.add_parser = add_parser
 
     p = sub.add_parser("list", help="registered architectures, blocks and activations",
                        description="List the registered architectures, block types and activations.")
@@ -83,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "paper's Table 1 row.",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_DERIVE)
     p.add_argument("architecture", metavar="ARCH", help="a registered architecture (see 'anglefish list')")
+    _add_activation_flag(p)
     _add_output_flags(p)
     p.add_argument("--latex", action="store_true", help="also give the maps in LaTeX")
     p.add_argument("--max-depth", type=int, default=10**6, metavar="N",
@@ -95,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "after l = 0..L blocks of ARCH.",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_ANGLES)
     p.add_argument("architecture", metavar="ARCH")
+    _add_activation_flag(p)
     p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 0)")
     p.add_argument("--theta0", type=float, required=True, metavar="X",
                    help="angle between the two inputs, radians in [0, pi]")
@@ -180,10 +242,10 @@ def derive_report(architecture: str, max_depth: int = 10**6, latex: bool = False
     depths = [d for d in CHECK_DEPTHS if d <= max_depth] or [max_depth]
     errors = law_errors(arch, depths=depths, progress=progress)
     asym = law.as_dict()
-    if "theta_l" in errors:
-        asym["error_at"] = {str(d): max(abs(e) for e in errs) for d, errs in errors["theta_l"].items()}
-    else:
-        asym["error_at"] = {}
+    main_form = next((f for f in ("theta_l", "leading") if f in errors), None)
+    asym["error_at"] = ({} if main_form is None else
+                        {str(d): max(abs(e) for e in errs) for d, errs in errors[main_form].items()})
+    asym["error_form"] = main_form
     asym["errors_by_form"] = {form: {str(d): errs for d, errs in table.items()} for form, table in errors.items()}
     asym["theta0_checked"] = list(CHECK_THETA0)
     text = maps.text()
@@ -194,7 +256,7 @@ def derive_report(architecture: str, max_depth: int = 10**6, latex: bool = False
         "norm_map": text["norm_map"],
         "angle_map": text["angle_map"],
         "population_moment": None if maps.population is None else sp.sstr(maps.population),
-        "slope_at_zero": float(law.slope_at_zero),
+        "slope_at_zero": _finite_or_none(law.slope_at_zero),
         "asymptotic": asym,
         "table1": table1_verdict(arch),
         "conventions": "per-unit second moments q = ||h||^2/N; inputs with per-coordinate variance 1; "
@@ -205,25 +267,40 @@ def derive_report(architecture: str, max_depth: int = 10**6, latex: bool = False
     return out
 
 
+def _finite_or_none(x):
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
 def _format_derive(r: dict) -> str:
     a = r["asymptotic"]
     lines = [f"{r['architecture']}: {r['description']}",
              f"  block       {r['block']}",
              f"  norm map    {r['norm_map']}",
-             f"  angle map   {r['angle_map']}",
-             f"  series      theta_(l+1) = {a['series']}",
-             f"  slope at 0  {r['slope_at_zero']:g}",
-             f"  depth law   {a['class']}: theta_l ~ {a['leading']}",
-             f"              with theta0: theta_l = {a['theta_l']}"]
+             f"  angle map   {r['angle_map']}"]
+    if a.get("series"):
+        lines.append(f"  series      theta_(l+1) = {a['series']}")
+    if r["slope_at_zero"] is not None:
+        lines.append(f"  slope at 0  {r['slope_at_zero']:g}")
+    lines.append(f"  depth law   {a['class']}" + (f": theta_l ~ {a['leading']}" if a.get("leading") else ""))
+    if a.get("theta_l") and a["theta_l"] != a.get("leading"):
+        lines.append(f"              with theta0: theta_l = {a['theta_l']}")
     if a.get("corrected"):
         lines.append(f"              next correction: theta_l = {a['corrected']}")
-    lines.append(f"              from {a['difference_equation']}")
+    if a.get("difference_equation"):
+        lines.append(f"              from {a['difference_equation']}")
+    if a.get("note"):
+        lines.append(f"              {a['note']}")
     if a["errors_by_form"]:
         forms = list(a["errors_by_form"])
+        depths = list(a["errors_by_form"][forms[0]])
         lines.append("  law vs the iterated exact map: max |law/iterate - 1| over theta0 in "
                      + ", ".join(f"{t:g}" for t in a["theta0_checked"]))
         lines.append("    " + f"{'depth':>9}" + "".join(f"{f:>13}" for f in forms))
-        for d in a["error_at"]:
+        for d in depths:
             row = "".join(f"{max(abs(e) for e in a['errors_by_form'][f][d]):>13.3e}" for f in forms)
             lines.append(f"    {int(d):>9}{row}")
     t = r["table1"]
@@ -239,7 +316,7 @@ def _format_derive(r: dict) -> str:
 
 def cmd_derive(args) -> str:
     with Progress("iterating the exact map", enabled=not args.quiet) as bar:
-        report = derive_report(args.architecture, args.max_depth, args.latex, progress=bar)
+        report = derive_report(resolve_architecture(args), args.max_depth, args.latex, progress=bar)
     return json.dumps(report, indent=2) if args.json else _format_derive(report)
 
 
@@ -253,7 +330,7 @@ def cmd_angles(args) -> str:
     from .theory import get_architecture
     from .theory.evaluate import maps_for_depth
 
-    arch = get_architecture(args.architecture)
+    arch = resolve_architecture(args)
     theta0 = _check_theta0(args.theta0)
     if args.depth < 0:
         raise AnglefishError(f"--depth must be a non-negative integer, got {args.depth}")
@@ -368,6 +445,7 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        load_plugins(args.arch_file)
         output = COMMANDS[args.command](args)
         status = 0
         if isinstance(output, tuple):

@@ -8,3 +8,25 @@ settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None
 settings.register_profile("dev", max_examples=400, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_registries():
+    """Tests may register architectures, activations and blocks; restore the registries
+    afterwards so that no test sees another's additions (e.g. in `anglefish list`)."""
+    import sys
+
+    import anglefish.theory  # noqa: F401  (loads the modules below)
+
+    acts = sys.modules["anglefish.theory.activations"]
+    archs = sys.modules["anglefish.theory.architectures"]
+    blocks = sys.modules["anglefish.theory.blocks"]
+
+    saved = (dict(archs._ARCHITECTURES), dict(acts._ACTIVATIONS), dict(blocks._BLOCK_TYPES))
+    yield
+    for registry, snapshot in zip((archs._ARCHITECTURES, acts._ACTIVATIONS, blocks._BLOCK_TYPES), saved):
+        registry.clear()
+        registry.update(snapshot)

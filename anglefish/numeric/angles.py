@@ -50,7 +50,7 @@ def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: 
     if width < batch and sampler == "gram" and batch > 2:
         raise AnglefishError(f"--width {width} must be at least the batch {batch}")
     rngs = spawn_generators(seed, seeds)
-    x = pair_batch(theta0, width, batch, rngs, dtype=dtype)
+    x = pair_batch(theta0, width, batch, rngs, dtype=dtype, gaussian=arch.gaussian_inputs)
     traj = simulate(arch, x, depth, width, rngs, sampler=sampler, bn=bn, every=every, dtype=dtype,
                     progress=progress, seed=seed)
     stats = pair_statistics(traj)

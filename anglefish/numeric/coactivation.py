@@ -21,7 +21,8 @@ def coactivation_rate(arch, depth: int, theta0: float, width: int, seeds: int, s
     """
     arch = get_architecture(arch)
     rngs = spawn_generators(seed, seeds)
-    traj = simulate(arch, pair_batch(theta0, width, 2, rngs), depth, width, rngs, at=[depth])
+    x = pair_batch(theta0, width, 2, rngs, gaussian=arch.gaussian_inputs)
+    traj = simulate(arch, x, depth, width, rngs, at=[depth])
     g = traj.pair_gram[-1]  # (S, 2, 2), scaled; the sign pattern does not depend on scale
     f = _factor(g * (variance / traj.dims[-1]))
     z = np.empty((len(rngs), width, 2))

@@ -8,7 +8,8 @@ import numpy as np
 from ..errors import AnglefishError
 
 
-def pair_batch(theta0: float, dim: int, batch: int, rngs: list, dtype=np.float64) -> np.ndarray:
+def pair_batch(theta0: float, dim: int, batch: int, rngs: list, dtype=np.float64,
+               gaussian: bool = False) -> np.ndarray:
     """Per-seed inputs of shape (S, dim, batch): columns 0 and 1 are the pair, the rest random.
 
     The pair is x_a = sqrt(dim) e_1, x_b = sqrt(dim) (cos theta0 e_1 + sin theta0 e_2): exact
@@ -16,6 +17,11 @@ def pair_batch(theta0: float, dim: int, batch: int, rngs: list, dtype=np.float64
     Because the first Dense has Gaussian weights, only inner products matter, so the
     choice of directions is immaterial.  The other batch - 2 columns are i.i.d. N(0, I)
     vectors, drawn from each seed's generator (they matter only for batch-statistics BN).
+
+    ``gaussian=True`` (architectures whose theory reads the input coordinates directly):
+    the pair is instead a random Gaussian direction u and a second direction w orthogonal
+    to it, per seed, x_a = sqrt(dim) u, x_b = sqrt(dim)(cos theta0 u + sin theta0 w), so
+    that its coordinates look like a Gaussian sample while angle and norms stay exact.
     """
     theta0 = float(theta0)
     if not math.isfinite(theta0) or not 0.0 <= theta0 <= math.pi:
@@ -31,6 +37,13 @@ def pair_batch(theta0: float, dim: int, batch: int, rngs: list, dtype=np.float64
     x[:, 0, 1] = root * math.cos(theta0)
     x[:, 1, 1] = root * math.sin(theta0)
     for k, g in enumerate(rngs):
+        if gaussian:
+            u, w = g.standard_normal((2, dim))
+            u /= np.linalg.norm(u)
+            w -= np.dot(w, u) * u
+            w /= np.linalg.norm(w)
+            x[k, :, 0] = root * u
+            x[k, :, 1] = root * (math.cos(theta0) * u + math.sin(theta0) * w)
         if batch > 2:
             x[k, :, 2:] = g.standard_normal((dim, batch - 2), dtype=dtype)
     return x

@@ -30,6 +30,10 @@ class Architecture:
     description: str = ""
     source: str = ""
     tags: tuple = field(default_factory=tuple)
+    #: the theory treats input coordinates as jointly Gaussian (needed when an activation
+    #: reads the input or the residual stream directly, e.g. a pre-activation ResNet); the
+    #: simulators then draw the input pair as Gaussian vectors at the exact angle
+    gaussian_inputs: bool = False
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or any(c.isspace() for c in self.name):
@@ -74,7 +78,8 @@ def with_activation(arch: "Architecture | str", activation, name: str | None = N
 
     return Architecture(name or f"{arch.name}[{activation.name}]", swap(arch.block),
                         description=f"{arch.description} (activation: {activation.name})",
-                        source=arch.source, tags=tuple(t for t in arch.tags if t != "paper"))
+                        source=arch.source, tags=tuple(t for t in arch.tags if t != "paper"),
+                        gaussian_inputs=arch.gaussian_inputs)
 
 
 _ARCHITECTURES: dict[str, Architecture] = {}
@@ -95,13 +100,21 @@ def unregister_architecture(name: str) -> None:
 
 
 def get_architecture(name) -> Architecture:
+    """The registered architecture ``name``; ``"base[activation]"`` (e.g. ``"mlp[tanh]"``)
+    is ``base`` with its activation swapped (weight variances kept), registered on first use."""
     if isinstance(name, Architecture):
         return name
     try:
         return _ARCHITECTURES[name]
     except (KeyError, TypeError):
-        known = ", ".join(sorted(_ARCHITECTURES))
-        raise AnglefishError(f"unknown architecture '{name}'; registered: {known}") from None
+        pass
+    if isinstance(name, str) and name.endswith("]") and "[" in name:
+        base, act = name[:-1].split("[", 1)
+        if base in _ARCHITECTURES:
+            return register_architecture(with_activation(base, act.strip(), name=name))
+    known = ", ".join(sorted(_ARCHITECTURES))
+    raise AnglefishError(f"unknown architecture '{name}'; registered: {known} "
+                         "(or BASE[ACTIVATION], e.g. mlp[tanh])")
 
 
 def architectures() -> dict[str, Architecture]:
@@ -135,7 +148,7 @@ register_architecture(Architecture(
 register_architecture(Architecture(
     "preact-resnet", Residual(ReLU(), Dense(2), ReLU(), Dense(1)),
     description="h' = h + W2 relu(W1 relu(h)): pre-activation ResNet (inputs taken as Gaussian vectors)",
-    source="He et al. 2016b (identity mappings)", tags=("extension",)))
+    source="He et al. 2016b (identity mappings)", tags=("extension",), gaussian_inputs=True))
 register_architecture(Architecture(
     "mlp-bn", Serial(Dense(2), BatchNorm("population"), ReLU()),
     description="h' = relu(BN(W h)): batch normalisation in a plain MLP (population BN; --bn batch to simulate)",

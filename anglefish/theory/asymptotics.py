@@ -382,6 +382,12 @@ def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THET
     depths = sorted(int(d) for d in depths)
     if law.law_class == "depth-independent limit":
         return _depth_limit_errors(arch, law, [d for d in depths if d <= 10**4], theta0s)
+    if law.law_class == "converges to a fixed angle":
+        # directly evaluated (possibly quadrature) maps cost ~1 ms a step: check to depth 300
+        near = [d for d in (10, 30, 100, 300) if d <= max(depths)]
+        theta = checkpoints(get_architecture(arch).name, tuple(theta0s), tuple(near), progress)
+        return {"leading": {d: [float(law.fixed_point / theta[i, j] - 1) for j in range(len(theta0s))]
+                            for i, d in enumerate(near)}}
     forms = {name: expr for name, expr in
              (("theta_l", law.theta_l), ("leading", law.leading), ("corrected", law.corrected))
              if expr is not None and not expr.has(KOENIGS)}

@@ -217,7 +217,7 @@ class Residual(Block):
     """
 
     branch: Serial = dataclasses.field(default_factory=Serial)
-    summary = "h -> h + branch(h); the branch must end in a Dense"
+    summary = "h -> h + branch(h); the branch ends in a Dense (optionally scaled)"
 
     def __init__(self, *branch):
         object.__setattr__(self, "branch", Serial(*branch))

@@ -282,19 +282,21 @@ class NTKRecursion:
         }
 
 
-def _generic_state(qa, qb, qab, m=M) -> KernelState:
-    return KernelState(qa=qa, qb=qb, qab=qab, m=m, gaussian=False, centred=True)
+def _generic_state(qa, qb, qab, m=M, gaussian=False) -> KernelState:
+    """The input state; ``gaussian`` follows the architecture's ``gaussian_inputs``."""
+    return KernelState(qa=qa, qb=qb, qab=qab, m=m, gaussian=gaussian, centred=True)
 
 
 @lru_cache(maxsize=None)
 def _symbolic_block(arch: Architecture, kind: str, dk_scale=DK_SCALE):
     """Forward output and Backward of one block for a generic / single / pair input state."""
+    g = arch.gaussian_inputs
     if kind == "generic":
-        s = _generic_state(QA, QB, QAB)
+        s = _generic_state(QA, QB, QAB, gaussian=g)
     elif kind == "single":
-        s = _generic_state(Q, Q, Q)
+        s = _generic_state(Q, Q, Q, gaussian=g)
     else:  # pair at norm Q and angle THETA
-        s = _generic_state(Q, Q, Q * sp.cos(THETA))
+        s = _generic_state(Q, Q, Q * sp.cos(THETA), gaussian=g)
     return arch.block.kernel(s), backward(arch.block, s, sp.Integer(1), dk_scale)
 
 
@@ -472,7 +474,7 @@ def kappa_exact(arch: Architecture | str, depth: int, *, pair: bool = True,
     out = {"pair": ((None,) * depth, None, ())}
     cases = (("single", sp.Integer(1)), ("pair", sp.Integer(0))) if pair else (("single", sp.Integer(1)),)
     for name, q0ab in cases:
-        states = [_generic_state(sp.Integer(1), sp.Integer(1), q0ab, sp.Integer(1))]
+        states = [_generic_state(sp.Integer(1), sp.Integer(1), q0ab, sp.Integer(1), gaussian=arch.gaussian_inputs)]
         for l in range(depth):
             states.append(_at_block(arch.block.kernel(states[-1]), l, depth))
         p, shares = sp.Integer(1), [None] * depth

@@ -97,12 +97,13 @@ def solve_population(G: sp.Expr) -> sp.Expr | None:
 def derive_maps(arch: Architecture | str) -> BlockMaps:
     """Run the symbolic interpreter on one block of ``arch``."""
     arch = get_architecture(arch)
-    s0 = KernelState(qa=Q, qb=Q, qab=Q * sp.cos(THETA), m=M, gaussian=False, centred=True)
+    g = arch.gaussian_inputs
+    s0 = KernelState(qa=Q, qb=Q, qab=Q * sp.cos(THETA), m=M, gaussian=g, centred=True)
     s1 = arch.block.kernel(s0)
     G = sp.simplify(s1.m)
     population = solve_population(G)
     # a single input of any norm q: its own second moment after one block
-    single = arch.block.kernel(KernelState(qa=Q, qb=Q, qab=Q, m=M, gaussian=False, centred=True))
+    single = arch.block.kernel(KernelState(qa=Q, qb=Q, qab=Q, m=M, gaussian=g, centred=True))
     norm_map = single.qa
     cos_next = sp.cancel(s1.qab / s1.qa)
     cos_next = sp.cancel(cos_next.subs(Q, M))  # the pair is drawn from the input population

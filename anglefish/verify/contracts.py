@@ -121,7 +121,8 @@ def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, se
     angle, log_q = [], []
     for k, n in enumerate((width, 2 * width)):
         rngs = spawn_generators(seed * 2 + k, seeds)
-        traj = simulate(arch, pair_batch(theta0, n, 2, rngs), depth, n, rngs, at=[depth])
+        traj = simulate(arch, pair_batch(theta0, n, 2, rngs, gaussian=arch.gaussian_inputs), depth, n, rngs,
+                        at=[depth])
         s = pair_statistics(traj)
         angle.append(Estimate(float(s.theta_mc[-1]), float(s.theta_mc_se[-1]), n))
         log_q.append(Estimate(float(s.log_q_mc[-1]), float(s.log_q_mc_se[-1]), n))
@@ -170,7 +171,8 @@ def gram_vs_dense(arch, depth: int = 3, width: int = 32, seeds: int = 1500, seed
     samples = []
     for k, sampler in enumerate(("gram", "dense")):
         rngs = spawn_generators(seed * 2 + k, seeds)
-        traj = simulate(arch, pair_batch(1.0, width, batch, rngs), depth, width, rngs, sampler=sampler, bn=bn)
+        x = pair_batch(1.0, width, batch, rngs, gaussian=get_architecture(arch).gaussian_inputs)
+        traj = simulate(arch, x, depth, width, rngs, sampler=sampler, bn=bn)
         samples.append(traj.pair_gram * np.exp(2 * traj.log_scale)[..., None, None] / traj.dims[:, None, None, None])
     entries = [(0, 0), (0, 1), (1, 1)]
     pvalues = [stats.ks_2samp(samples[0][l, :, i, j], samples[1][l, :, i, j]).pvalue

@@ -140,7 +140,8 @@ def table1_verdict(arch: str | Architecture) -> dict:
     assumption = assumption_check()
     row = _ROWS.get(arch.name)
     if row is None or "paper" not in arch.tags:
-        own = bool(law.slope_at_zero.is_positive and (law.slope_at_zero < 1) == sp.true)
+        slope = law.slope_at_zero
+        own = bool(slope.is_number and slope.is_finite and slope.is_positive and bool(slope < 1))
         return {"assumption_holds": own, "verdict": "not in Table 1",
                 "assumption": "this architecture's own map: theta' ~ a*theta with 0 < a < 1 near 0"}
     return {"assumption_holds": assumption["holds"], **judge(row, law, assumption),
