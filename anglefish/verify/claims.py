@@ -290,3 +290,62 @@ for _arch, _claim in (("mlp", "theta_L ~= a^L theta0: exponential decrease"),
                       ("resnet-bn", "theta_L >~ 2 theta0/(L+2): reciprocal decrease")):
     register_claim(Claim(f"acml-table1-{_arch}", f"{ACML}, Corollary 8 / Table 1", f"{_arch}: {_claim}",
                          "theta_L as L grows", "symbolic (depth law) + exact map", _table1_row(_arch)))
+
+
+# ------------------------------------------------------------------ Fisher information and learning rate
+def _fisher_claim(claim_id):
+    def evaluate(settings):
+        from .fisher_claims import fisher_claims
+
+        key = ("fisher-claims",)
+        if key not in settings.cache:
+            settings.cache[key] = fisher_claims(detail=True)
+        rows = settings.cache[key]
+        summary = next(r for r in rows if r["id"] == claim_id)
+        readings = [{"reading": r["reading"], "verdict": r["verdict"]} for r in rows
+                    if r["id"].startswith(claim_id + "/")]
+        evidence = {"per_reading": readings, "reading_that_holds": summary.get("reading")}
+        if isinstance(summary.get("evidence"), dict):
+            evidence.update({k: v for k, v in summary["evidence"].items() if not isinstance(v, (list, dict))})
+        return {"verdict": summary["verdict"], "evidence": evidence}
+    return evaluate
+
+
+def _register_fisher_claims():
+    from .fisher_claims import CLAIMS as FISHER
+
+    for c in FISHER:
+        register_claim(Claim(c.id, c.source, c.statement,
+                             "lambda_max, m_lambda of the FIM" if c.quantity == "eigenvalues" else "eta_max = 2/lambda_max",
+                             "symbolic NTK theory (depth laws), whole FIM and per-layer readings",
+                             _fisher_claim(c.id)))
+
+
+_register_fisher_claims()
+
+
+# ------------------------------------------------------------------ training experiment (Figs. 11, 12)
+def _training_claim(claim_id):
+    def evaluate(settings):
+        from .training_claims import training_claims
+
+        key = ("training-claims", settings.full, settings.seed)
+        if key not in settings.cache:
+            settings.cache[key] = training_claims(quick=not settings.full, seed=settings.seed)
+        row = next(r for r in settings.cache[key] if r["id"] == claim_id)
+        return {"verdict": row["verdict"], "evidence": row["evidence"]}
+    return evaluate
+
+
+for _cid, _stmt, _src, _qty in (
+        ("acml-fig11-preserved-angles-train-better",
+         "Networks that preserve angles at initialisation reach a higher distance ratio after training",
+         f"{ACML}, Fig. 11", "distance ratio r after training, per architecture"),
+        ("acml-fig12-ratio-error-correlation",
+         "The distance ratio correlates with the test error (-0.91 over 9 nets)",
+         f"{ACML}, Fig. 12", "Pearson correlation of r and test error"),
+        ("acml-remark-mlp-degrades-ratio",
+         "At initialisation the MLP degrades the distance ratio with depth; skip connections and BN relax this",
+         f"{ACML}, Remarks 3/4/7", "slope of log r per block at initialisation")):
+    register_claim(Claim(_cid, _src, _stmt, _qty, "training (SGD, cross-entropy, digits 0 vs 1)",
+                         _training_claim(_cid)))

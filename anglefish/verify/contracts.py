@@ -69,11 +69,11 @@ def symbolic_vs_numeric(arch, seed: int = 0, n_points: int = 12, rel_tol: float 
         nm = maps_for_depth(arch, fixed_depth)
     except AnglefishError as err:
         return _not_applicable("symbolic_vs_numeric", name, str(err))
-    from ..theory.evaluate import PopulationNumericMaps
+    from ..theory.evaluate import PopulationNumericMaps, StablePairMaps
     from ..theory.recursion import M
 
     rng = np.random.default_rng(seed)
-    population = isinstance(nm, PopulationNumericMaps)
+    population = isinstance(nm, PopulationNumericMaps) and not isinstance(nm, StablePairMaps)
     if population:
         # m_l is iterated numerically and kernels may be quadratures evaluated in float64:
         # 1 - C is then formed by subtraction, so only angles >= 0.05 and 1e-9 are meaningful
@@ -88,7 +88,7 @@ def symbolic_vs_numeric(arch, seed: int = 0, n_points: int = 12, rel_tol: float 
     worst = 0.0
     for theta, l in zip(thetas, blocks):
         subs = {THETA: sp.Float(float(theta), 60), BLOCK_INDEX: int(l), DEPTH: fixed_depth}
-        if population:
+        if M in maps.angle_cos.free_symbols:
             subs[M] = sp.Float(nm.population(int(l)), 30)
         # SymPy evaluates arccos of the map with enough precision to resolve 1 - C near 0
         exact = sp.acos(maps.angle_cos.subs(subs)).evalf(60)
