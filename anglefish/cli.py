@@ -61,6 +61,24 @@ examples:
 """
 
 
+FISHER_CONVENTION = """\
+Convention: T inputs with i.i.d. N(0, 1) coordinates in dimension N (= width); scalar
+readout f(x) = v^T h^L, v ~ N(0, 1/N); standard parameterisation; the empirical FIM
+F = (1/T) sum_t grad f(x_t) grad f(x_t)^T over all weights including v (P of them), the
+Hessian of (1/2T) sum (f - y)^2 at zero residual; mean eigenvalue m_lambda = tr F / P;
+eta_max = 2 / lambda_max.  --params layer:K restricts F to the weights of block K.
+
+examples:
+  anglefish fisher resnet --depth 5 --width 512 --samples 64 --seeds 8
+  anglefish lr resnet-bn --depth 5 --width 512 --samples 64 --json
+"""
+
+CONVENTION_TEXT = ("T inputs with i.i.d. N(0,1) coordinates in dimension N = width; f(x) = v^T h^L, "
+                   "v ~ N(0, 1/N); standard parameterisation; F = (1/T) sum_t grad f grad f^T over all "
+                   "weights including v (or those of --params); m_lambda = tr F / P; eta_max = 2/lambda_max; "
+                   "population BN is a fixed division, batch BN is differentiated through its statistics")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad input in one line and exits with status 2."""
 
@@ -192,6 +210,41 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print every K-th depth (the last depth is always printed)")
     _add_output_flags(p, csv_ok=True)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("fisher", help="Fisher information spectrum: theory and dense-network Monte Carlo",
+                       description="lambda_max and the mean eigenvalue of the empirical Fisher information "
+                                   "matrix, predicted by the infinite-width NTK theory and measured on dense "
+                                   "random networks (exact spectrum via the T x T NTK Gram, never the P x P FIM).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FISHER_CONVENTION)
+    p.add_argument("architecture", metavar="ARCH")
+    _add_activation_flag(p)
+    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 1)")
+    p.add_argument("--width", type=int, default=256, metavar="N", help="width = input dimension (default 256)")
+    p.add_argument("--samples", type=int, default=64, metavar="T", help="number of inputs T (default 64)")
+    p.add_argument("--seeds", type=int, default=8, metavar="S", help="random networks (default 8)")
+    p.add_argument("--params", default="all", metavar="SEL",
+                   help="all | layer:K (weights of block K, 0-based) | layer:first | layer:last | layer:readout")
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON (stable keys)")
+
+    p = sub.add_parser("lr", help="largest learning rate: 2/lambda_max against gradient descent",
+                       description="Train one random network by full-batch gradient descent on (1/2T) sum "
+                                   "(f - y)^2 and find, by bisection, the largest learning rate for which the "
+                                   "loss does not rise in the first K steps; compare with 2/lambda_max of the "
+                                   "same initialisation and with the infinite-width theory; also find where "
+                                   "training diverges.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FISHER_CONVENTION)
+    p.add_argument("architecture", metavar="ARCH")
+    _add_activation_flag(p)
+    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 1)")
+    p.add_argument("--width", type=int, default=256, metavar="N", help="width = input dimension (default 256)")
+    p.add_argument("--samples", type=int, default=64, metavar="T", help="number of inputs T (default 64)")
+    p.add_argument("--steps", type=int, default=50, metavar="K",
+                   help="steps in which the loss must not rise (default 50)")
+    p.add_argument("--targets", choices=["teacher", "sign"], default="teacher",
+                   help="teacher: outputs of an independent random network (default); sign: +-1 labels")
+    p.add_argument("--seed", type=int, default=0, metavar="K", help="seed of the initialisation (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON (stable keys)")
 
     p = sub.add_parser("verify", help="check theory against simulation and judge the published claims",
                        description="Run the contract suite on every registered architecture (symbolic vs "
@@ -492,6 +545,96 @@ def cmd_figures(args):
     return "\n".join(str(p) for p in paths)
 
 
+def _normalise_params(sel: str, depth: int) -> str:
+    if sel == "layer:first":
+        return "layer:0"
+    if sel == "layer:last":
+        return f"layer:{depth - 1}"
+    return sel
+
+
+def _fisher_checks(args):
+    for name in ("depth", "width", "samples"):
+        if getattr(args, name) < 1:
+            raise AnglefishError(f"--{name} must be a positive integer, got {getattr(args, name)}")
+    if args.seed < 0:
+        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
+
+
+def _theory_or_none(arch, depth, width, samples, params):
+    from .theory.ntk import fisher_theory
+
+    try:
+        t = fisher_theory(arch, depth, width, samples, params)
+    except AnglefishError as err:
+        return None, str(err)
+    return {k: t.get(k) for k in ("lambda_max", "mean_eigenvalue", "eta_max", "kappa1", "kappa2")}, None
+
+
+def cmd_fisher(args):
+    from .numeric.fisher import fisher_spectrum
+
+    _fisher_checks(args)
+    if args.seeds < 1:
+        raise AnglefishError(f"--seeds must be a positive integer, got {args.seeds}")
+    arch = resolve_architecture(args)
+    params = _normalise_params(args.params, args.depth)
+    theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, params)
+    mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed)
+    out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
+           "seeds": args.seeds, "seed": args.seed, "params": params, "n_params": mc["n_params"],
+           "theory": theory,
+           "mc": {k: mc[k] for k in ("lambda_max", "lambda_max_se", "mean_eigenvalue", "mean_eigenvalue_se")},
+           "convention": CONVENTION_TEXT}
+    if why:
+        out["theory_note"] = why
+    if args.json:
+        return json.dumps(out, indent=2)
+    fmt = lambda v: "-" if v is None else f"{v:.6g}"
+    lines = [f"{arch.name}: depth {args.depth}, width {args.width}, T = {args.samples}, params {params} "
+             f"(P = {mc['n_params']})",
+             f"{'':<18}{'theory':>14}{'Monte Carlo':>16}{'+- se':>12}",
+             f"{'lambda_max':<18}{fmt(theory and theory['lambda_max']):>14}{mc['lambda_max']:>16.6g}"
+             f"{mc['lambda_max_se']:>12.3g}",
+             f"{'mean eigenvalue':<18}{fmt(theory and theory['mean_eigenvalue']):>14}{mc['mean_eigenvalue']:>16.6g}"
+             f"{mc['mean_eigenvalue_se']:>12.3g}",
+             f"{'eta_max=2/lmax':<18}{fmt(theory and theory['eta_max']):>14}{2 / mc['lambda_max']:>16.6g}",
+             f"({args.seeds} networks, seed {args.seed}; {why or 'theory: infinite-width NTK'})"]
+    return "\n".join(lines)
+
+
+def cmd_lr(args):
+    from .numeric.training import monotone_threshold
+
+    _fisher_checks(args)
+    if args.steps < 1:
+        raise AnglefishError(f"--steps must be a positive integer, got {args.steps}")
+    arch = resolve_architecture(args)
+    theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, "all")
+    r = monotone_threshold(arch, args.depth, args.width, args.samples, args.seed, steps=args.steps,
+                           targets=args.targets)
+    out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
+           "seed": args.seed, "predicted_eta": r["predicted_eta"],
+           "theory_eta": None if theory is None else theory["eta_max"],
+           "measured_eta": r["measured_eta"], "ratio": r["ratio"],
+           "diverges_at": None if not math.isfinite(r["diverges_at"]) else r["diverges_at"],
+           "diverges_ratio": None if not math.isfinite(r["diverges_ratio"]) else r["diverges_ratio"],
+           "steps": r["steps"], "targets": r["targets"], "tolerance": r["tolerance"],
+           "rise_step": r["rise_step"], "lambda_max": r["lambda_max"], "convention": CONVENTION_TEXT}
+    if args.json:
+        return json.dumps(out, indent=2)
+    div = "not within 64 x 2/lambda_max" if out["diverges_at"] is None else f"{out['diverges_at']:.4g} " \
+          f"({out['diverges_ratio']:.2f} x 2/lambda_max)"
+    return "\n".join([
+        f"{arch.name}: depth {args.depth}, width {args.width}, T = {args.samples}, seed {args.seed}, "
+        f"targets {args.targets}",
+        f"  2/lambda_max of this initialisation   {out['predicted_eta']:.6g}",
+        f"  infinite-width theory 2/lambda_max    " + ("-" if out["theory_eta"] is None else f"{out['theory_eta']:.6g}"),
+        f"  largest eta with no rise in {out['steps']} steps  {out['measured_eta']:.6g}  "
+        f"(ratio {out['ratio']:.3f}, bisection to {100 * out['tolerance']:.0f}%)",
+        f"  training diverges at                  {div}"])
+
+
 def cmd_claims(args):
     from .verify.claims import Settings, evaluate_claims
 
@@ -509,7 +652,7 @@ def cmd_claims(args):
 
 
 COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles, "verify": cmd_verify,
-            "claims": cmd_claims, "figures": cmd_figures}
+            "claims": cmd_claims, "figures": cmd_figures, "fisher": cmd_fisher, "lr": cmd_lr}
 
 
 def main(argv=None) -> int:

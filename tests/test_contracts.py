@@ -36,7 +36,8 @@ def test_a_user_architecture_runs_through_the_suite():
     try:
         outcomes = check_architecture("test-user-resnet", depth=5, width=256, seeds=64)
         assert {o.id for o in outcomes} == {"symbolic_vs_numeric", "theory_vs_gram", "log_norm_vs_gram",
-                                            "gram_vs_dense"}
+                                            "gram_vs_dense", "fisher_lambda_max_vs_dense",
+                                            "fisher_mean_eigenvalue_vs_dense"}
         assert all(o.passed and o.applicable for o in outcomes)
     finally:
         unregister_architecture("test-user-resnet")
@@ -51,3 +52,14 @@ def test_checks_without_theory_are_not_applicable_rather_than_failed():
     by_id = {o.id: o for o in outcomes}
     assert not by_id["theory_vs_gram"].applicable and by_id["theory_vs_gram"].passed
     assert by_id["gram_vs_dense"].applicable
+
+
+def test_fisher_check_catches_a_perturbed_derivative_kernel():
+    """Mutation: the ReLU derivative kernel scaled by 1.05 in the NTK theory is rejected by the
+    Fisher contract (resnet-bn, depth 5, widths 512/1024, 32 networks), the correct one is not.
+    False-alarm rate of the check: alpha = 1e-3 per quantity."""
+    from anglefish.verify.contracts import fisher_vs_dense
+
+    config = dict(depth=5, width=512, samples=16, seeds=32, seed=0)
+    assert all(o.passed for o in fisher_vs_dense("resnet-bn", **config))
+    assert not all(o.passed for o in fisher_vs_dense("resnet-bn", derivative_kernel_scale=1.05, **config))

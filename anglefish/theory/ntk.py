@@ -85,7 +85,7 @@ from ..errors import AnglefishError
 from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .asymptotics import depth_law, sum_over_blocks
-from .blocks import (BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, KernelState, Residual,
+from .blocks import (BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, KernelState, Residual, Scale,
                      Serial)
 from .recursion import M, Q, derive_maps
 
@@ -167,6 +167,11 @@ def _(block: Act, state: KernelState, p_out, dk_scale=1) -> Backward:
                              "(put a Dense, or a population BatchNorm after a Dense, before it)")
     dk = block.activation.derivative_kernel(state.qa, state.qb, state.qab)
     return Backward(p_in=dk_scale * dk * p_out, contribution=sp.Integer(0))
+
+
+@backward.register
+def _(block: Scale, state: KernelState, p_out, dk_scale=1) -> Backward:
+    return Backward(p_in=block.alpha**2 * p_out, contribution=sp.Integer(0))
 
 
 @backward.register

@@ -8,7 +8,9 @@ Mutants, each a complete alternative theory of an architecture:
 * psi replaced by a near miss: the ReLU kernel re-derived with the angle stretched by 2%
   (J(1.02 theta)) and with a bump 0.02 sin^2(theta) / (2 pi) added; the architecture is
   re-derived with the mutated activation, so every map that uses psi changes;
-* for population BN: the (l+3) of Theorem 6 replaced by (l+2) (the map at block l-1).
+* for population BN: the (l+3) of Theorem 6 replaced by (l+2) (the map at block l-1);
+* the ReLU derivative kernel scaled by 0.95 and 1.05 in the NTK theory, judged by the
+  Fisher contract on dense networks (with ``fisher=``: costly, run by ``verify --full``).
 
 The Monte Carlo is computed once per configuration and every theory (correct or mutant) is
 judged against the same numbers with the same checks, so power and false alarms are
@@ -137,8 +139,28 @@ def clopper_pearson_upper(failures: int, trials: int, level: float = 0.95) -> fl
     return float(stats.beta.ppf(level, failures + 1, trials - failures))
 
 
+#: derivative-kernel mutants: the ReLU derivative kernel scaled in the NTK theory
+DK_SCALES = (0.95, 1.05)
+
+
+def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> list:
+    """Judge each derivative-kernel mutant by the Fisher contract on the same dense networks
+    (computed once per architecture; the theory is cheap to re-evaluate)."""
+    from .contracts import fisher_vs_dense
+
+    rows = []
+    for a in architectures:
+        for scale in DK_SCALES:
+            outcomes = fisher_vs_dense(a, derivative_kernel_scale=scale, seed=seed, alpha=alpha, **config)
+            failed = [o.id for o in outcomes if o.applicable and not o.passed]
+            rows.append({"architecture": a, "mutant": f"derivative kernel x {scale:g}", "caught": bool(failed),
+                         "failed_checks": failed})
+    return rows
+
+
 def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
-              repeats: int = 3, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None) -> Calibration:
+              repeats: int = 3, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
+              fisher: dict | None = None) -> Calibration:
     """Power against all mutants and the false-alarm rate of the correct theory.
 
     ``repeats`` independent Monte Carlo batteries (master seeds seed, seed+1, ...) are run;
@@ -179,6 +201,8 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                     if not outcome.passed:
                         failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0})")
             rows.append({"architecture": a, "mutant": m.name, "caught": bool(failed), "failed_checks": failed})
+    if fisher is not None:
+        rows += fisher_mutant_rows(architectures, fisher, seed, alpha)
     caught = sum(r["caught"] for r in rows)
     ts = np.asarray(ts)
     return Calibration(
@@ -189,4 +213,5 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         elapsed_s=time.perf_counter() - t0,
         settings={"width": width, "seeds": seeds, "repeats": repeats, "alpha": alpha, "seed": seed,
                   "battery": [list(b) for b in BATTERY], "architectures": list(architectures),
-                  "perturbation": PERTURBATION})
+                  "perturbation": PERTURBATION,
+                  "fisher": fisher if fisher is not None else "derivative-kernel mutants not run (--full runs them)"})

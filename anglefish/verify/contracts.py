@@ -11,8 +11,8 @@ Each check compares two independent computations of the same quantity and return
   the allowance is measured the same way and is usually tiny).
 * ``gram_vs_dense``: two-sample KS tests of the pair's per-unit Gram entries, exact Gram
   sampler against the dense simulator (Bonferroni over entries and depths).
-* ``fisher_vs_dense``: the NTK theory's lambda_max and mean eigenvalue against the
-  empirical Fisher spectrum of dense networks (added with the Fisher theory).
+* ``fisher_vs_dense``: the NTK theory's lambda_max / N and N m_lambda against the exact
+  Fisher spectra of dense networks at widths N and 2N (width-extrapolated model).
 
 Checks that need a closed kernel map (theory) report ``applicable = False`` for an
 architecture without one (e.g. batch-statistics BN) instead of failing.
@@ -192,10 +192,11 @@ def check_architecture(arch, depth: int = 10, theta0: float = 1.0, width: int = 
     outcomes = [symbolic_vs_numeric(arch, seed=seed)]
     outcomes += theory_vs_gram(monte_carlo_pair(arch, depth, theta0, width, seeds, seed), alpha=alpha)
     outcomes.append(gram_vs_dense(arch, seed=seed, alpha=alpha))
+    outcomes += fisher_vs_dense(arch, seed=seed, alpha=alpha)
     return outcomes
 
 
-CONTRACTS = ("symbolic_vs_numeric", "theory_vs_gram", "gram_vs_dense")
+CONTRACTS = ("symbolic_vs_numeric", "theory_vs_gram", "gram_vs_dense", "fisher_vs_dense")
 
 
 def parametrize_with_contracts(architectures_=None):
@@ -226,9 +227,42 @@ def _contract_callable(arch, contract):
             outcomes = [symbolic_vs_numeric(arch)]
         elif contract == "theory_vs_gram":
             outcomes = theory_vs_gram(monte_carlo_pair(arch, 10, 1.0, 512, 128, seed=0))
+        elif contract == "fisher_vs_dense":
+            outcomes = fisher_vs_dense(arch)
         else:
             outcomes = [gram_vs_dense(arch)]
         for o in outcomes:
             assert o.passed, o.as_dict()
         return outcomes
     return run
+
+
+# ------------------------------------------------------------------ Fisher theory vs dense networks
+def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12, seed: int = 0,
+                    alpha: float = DEFAULT_ALPHA, derivative_kernel_scale: float = 1.0) -> list:
+    """lambda_max / N and N m_lambda from the NTK theory against the exact spectra of dense
+    networks at widths N and 2N, by the width-extrapolated tolerance model (both are O(1)
+    at large width; the finite-width corrections are O(1/N))."""
+    from ..numeric.fisher import fisher_spectrum
+    from ..theory.ntk import fisher_theory
+
+    arch = get_architecture(arch)
+    name = arch.name
+    try:
+        theory = {n: fisher_theory(arch, depth, n, samples, derivative_kernel_scale=derivative_kernel_scale)
+                  for n in (width, 2 * width)}
+    except AnglefishError as err:
+        return [_not_applicable("fisher_lambda_max_vs_dense", name, str(err)),
+                _not_applicable("fisher_mean_eigenvalue_vs_dense", name, str(err))]
+    mc = {n: fisher_spectrum(arch, depth, n, samples, seeds, seed=seed * 2 + k) for k, n in enumerate((width, 2 * width))}
+    out = []
+    for check_id, key, scale in (("fisher_lambda_max_vs_dense", "lambda_max", lambda n: 1.0 / n),
+                                 ("fisher_mean_eigenvalue_vs_dense", "mean_eigenvalue", lambda n: float(n))):
+        est = [Estimate(mc[n][key] * scale(n), mc[n][f"{key}_se"] * scale(n), n) for n in (width, 2 * width)]
+        value = theory[2 * width][key] * scale(2 * width)
+        r = width_extrapolated_check(value, est[0], est[1], alpha=alpha)
+        out.append(CheckOutcome(check_id, name, r.passed, r.statistic, r.tolerance, alpha,
+                                details={"depth": depth, "width": width, "samples": samples, "seeds": seeds,
+                                         "theory": value, "extrapolated": r.extrapolated, "se": r.se,
+                                         "allowance": r.allowance, "quantity": f"{key} scaled by N^{'-1' if key == 'lambda_max' else '1'}"}))
+    return out

@@ -11,7 +11,7 @@ from ..errors import AnglefishError
 from ..theory.architectures import architectures
 from .calibration import BATTERY, calibrate
 from .claims import Settings, evaluate_claims
-from .contracts import gram_vs_dense, monte_carlo_pair, symbolic_vs_numeric, theory_vs_gram
+from .contracts import fisher_vs_dense, gram_vs_dense, monte_carlo_pair, symbolic_vs_numeric, theory_vs_gram
 from .tolerance import DEFAULT_ALPHA, KAPPA
 
 
@@ -25,10 +25,14 @@ class Mode:
     calibration_repeats: int
     calibration_width: int
     calibration_seeds: int
+    fisher: dict
+    calibration_fisher: dict | None
 
 
-QUICK = Mode("quick", 512, 128, ((1, 0.4), (10, 1.0)), 800, 2, 1024, 256)
-FULL = Mode("full", 1024, 256, BATTERY, 3000, 100, 1024, 256)
+QUICK = Mode("quick", 512, 128, ((1, 0.4), (10, 1.0)), 800, 2, 1024, 256,
+             dict(depth=3, width=128, samples=16, seeds=16), None)
+FULL = Mode("full", 1024, 256, BATTERY, 3000, 100, 1024, 256,
+            dict(depth=5, width=512, samples=32, seeds=32), dict(depth=6, width=512, samples=8, seeds=64))
 
 
 def versions() -> dict:
@@ -47,7 +51,7 @@ def run_contracts(mode: Mode, seed: int, progress=None) -> list:
     """Every contract check on every registered architecture."""
     outcomes = []
     archs = list(architectures())
-    steps = len(archs) * (2 + len(mode.configs))
+    steps = len(archs) * (3 + len(mode.configs))
     done = 0
     for name in archs:
         outcomes.append(symbolic_vs_numeric(name, seed=seed))
@@ -59,6 +63,8 @@ def run_contracts(mode: Mode, seed: int, progress=None) -> list:
             if progress:
                 progress(done, steps)
         outcomes.append(gram_vs_dense(name, seeds=mode.dense_seeds, seed=seed))
+        done += 1
+        outcomes.extend(fisher_vs_dense(name, **mode.fisher, seed=seed))
         done += 1
         if progress:
             progress(done, steps)
@@ -76,7 +82,7 @@ def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None) -> dict:
     say("calibration", 0)
     cal = calibrate(width=mode.calibration_width, seeds=mode.calibration_seeds,
                     repeats=mode.calibration_repeats, seed=seed,
-                    progress=lambda d, t: say("calibration", d / t))
+                    progress=lambda d, t: say("calibration", d / t), fisher=mode.calibration_fisher)
     applicable = [c for c in checks if c.applicable]
     return {
         "mode": mode.name,
@@ -142,6 +148,7 @@ def markdown(report: dict) -> str:
            f"target <= 0.1% per check).",
            f"- Standardised residuals |t| <= 2: {100 * cal['fraction_abs_t_within_2']:.1f}% "
            f"(95.4% if the standard errors are right).",
+           f"- Derivative-kernel mutants: {cal['settings']['fisher']}.",
            f"- Settings: width {cal['settings']['width']}, {cal['settings']['seeds']} seeds, "
            f"{cal['settings']['repeats']} repeats of the battery (depth, theta0) = {cal['settings']['battery']}; "
            f"{cal['elapsed_s']:.0f} s.", ""]

@@ -1,0 +1,315 @@
+"""Full-batch gradient descent on dense random networks, and the monotone-decrease threshold.
+
+Convention: the network, its parameters and the FIM are those of :mod:`anglefish.numeric.fisher`
+(f(x) = v^T h^L, standard parameterisation, all weights including v trained, no biases).
+Loss L(theta) = (1/2T) sum_t (f(x_t) - y_t)^2 on T fixed inputs; one step is
+theta <- theta - eta grad L(theta), all parameters at once.  Population BN stays a fixed
+division (a constant of the architecture); batch BN is differentiated through its statistics.
+
+Targets (``targets=``):
+* ``'teacher'`` (default): y_t = g(x_t), the output of an independent random network g of the
+  same architecture, depth and width (own generator, see :func:`teacher_generators`).
+* ``'sign'``: y_t = sign(w . x_t) with w ~ N(0, I_D) (labels +-1).
+
+Why the monotone threshold is ~ 2 / lambda_max: near the initialisation the residual
+r = f - y obeys the linearised dynamics r <- (I - eta K/T) r (K the empirical NTK Gram,
+K/T having the nonzero spectrum of the FIM F = Hessian of L at zero residual).  Every mode
+with eta lambda_i < 2 shrinks in modulus and the loss sum_i c_i (1 - eta lambda_i)^{2k} falls
+at every step; for eta > 2/lambda_max the top mode grows by |1 - eta lambda_max| > 1 per step
+and the loss eventually rises.  How soon depends on the residual's weight on the top
+eigenvector (close to the all-ones direction: all outputs share a common component) and on
+how fast the other modes fall, hence a step budget K (``steps``) rather than a single step.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import AnglefishError
+from ..theory.architectures import Architecture, get_architecture
+from .fisher import (Params, _backward_network, _check_dtype, _check_inputs, _forward_network, check_int,
+                     draw_inputs, init_params, ntk_gram, uses_batch_bn)
+from .simulate import BN_KINDS, spawn_generators
+
+TARGETS = ("teacher", "sign")
+#: A step "raises the loss" when L_{k+1} > L_k (1 + RISE_RTOL) while L_k >= CONVERGED x L_0.
+#: Why the floor: the outputs f carry float64 rounding of order 1e-14 |f| after a deep forward
+#: pass, so once |f - y| ~ 1e-4 |f| (L ~ 1e-8 L_0) the computed loss has relative noise ~1e-10,
+#: still below RISE_RTOL; further down, rounding alone could fake a "rise".  The rises that
+#: decide the threshold happen while L is of order L_0, many orders above the floor.
+RISE_RTOL = 1e-9
+CONVERGED = 1e-8
+
+
+def _check_eta(eta) -> float:
+    try:
+        eta = float(eta)
+    except (TypeError, ValueError):
+        raise AnglefishError(f"learning rate eta must be a positive number, got {eta!r}") from None
+    if not (eta > 0 and math.isfinite(eta)):
+        raise AnglefishError(f"learning rate eta must be a positive finite number, got {eta!r}")
+    return eta
+
+
+def loss_and_gradient(params: Params, x: np.ndarray, y: np.ndarray):
+    """(loss (S,), gradient) of L = (1/2T) sum_t (f(x_t) - y_t)^2 per seed.
+
+    The gradient is a pair (list of dL/dW like params.weights, dL/dv like params.readout).
+    Manual backward pass (no autodiff): cotangent (r_t / T) v at h_L(x_t), pulled back
+    through every block; dL/dW = G H^T at each Dense.
+    """
+    x = _check_inputs(params, x)
+    y = np.asarray(y, dtype=np.float64)
+    if y.shape != (params.seeds, x.shape[2]):
+        raise AnglefishError(f"targets must have shape (seeds, samples) = {(params.seeds, x.shape[2])}, "
+                             f"got {y.shape}")
+    h_l, caches, f = _forward_network(params, x)
+    t = x.shape[2]
+    grads = [None] * len(params.weights)
+
+    def on_dense(index, h, g):
+        grads[index] = np.matmul(g[:, 0], h.transpose(0, 2, 1))
+
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows: reported as inf
+        r = f - y
+        value = 0.5 * np.mean(r * r, axis=1)
+        scaled = (r / t).astype(params.dtype)
+        g = params.readout[:, None, :, None] * scaled[:, None, None, :]
+        _backward_network(params, caches, g, on_dense)
+        grad_v = np.einsum("snt,st->sn", h_l, scaled)
+    return value, (grads, grad_v)
+
+
+def loss(params: Params, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """L = (1/2T) sum_t (f(x_t) - y_t)^2 per seed, shape (S,)."""
+    x = _check_inputs(params, x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = _forward_network(params, x)[2]
+        r = f - np.asarray(y, dtype=np.float64)
+        return 0.5 * np.mean(r * r, axis=1)
+
+
+def rose(prev: np.ndarray, cur: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Per seed: did the step prev -> cur raise the loss?  cur > prev (1 + RISE_RTOL), counted only
+    while prev >= CONVERGED x first (L_0); a non-finite cur after a finite prev is a rise."""
+    return (cur > prev * (1 + RISE_RTOL)) & (prev >= CONVERGED * first)
+
+
+def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, steps: int,
+                     stop_on_rise: bool = False, stop_when_converged: bool = False):
+    """Run up to ``steps`` full-batch GD steps in place on ``params``; return the losses L_0 .. L_steps.
+
+    Returns an array (steps + 1, S); a non-finite loss is recorded as inf (and the run stops);
+    rows after an early stop are nan.  ``stop_on_rise``: stop at the first step that raised any
+    seed's loss (:func:`rose`).  ``stop_when_converged``: stop once every seed's loss is below
+    CONVERGED x L_0.
+    """
+    eta = _check_eta(eta)
+    steps = check_int(steps, "steps")
+    losses = np.full((steps + 1, params.seeds), np.nan)
+    step = params.dtype(eta)
+    for k in range(steps + 1):
+        if k < steps:
+            lk, (gw, gv) = loss_and_gradient(params, x, y)
+        else:
+            lk = loss(params, x, y)
+        lk = np.where(np.isfinite(lk), lk, np.inf)
+        losses[k] = lk
+        if k == steps or not np.all(np.isfinite(lk)):
+            break
+        if stop_on_rise and k > 0 and np.any(rose(losses[k - 1], lk, losses[0])):
+            break
+        if stop_when_converged and np.all(lk < CONVERGED * losses[0]):
+            break
+        with np.errstate(over="ignore", invalid="ignore"):
+            for w, g in zip(params.weights, gw):
+                w -= step * g
+            params.readout -= step * gv
+    return losses
+
+
+def teacher_generators(seed: int, seeds: int = 1) -> list:
+    """The targets' generators: for student seed s (generator s of ``spawn_generators(seed, .)``,
+    i.e. SeedSequence(seed, spawn_key=(s,))) the teacher draws from its first child,
+    SeedSequence(seed, spawn_key=(s, 0)): independent of the student, fixed by (seed, s)."""
+    return [np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(s, 0))))
+            for s in range(seeds)]
+
+
+def make_targets(arch: Architecture | str, depth: int, width: int, x: np.ndarray, seed: int,
+                 targets: str = "teacher", bn: str | None = None) -> np.ndarray:
+    """Targets (S, T) for per-seed inputs x (S, D, T): 'teacher' or 'sign' (module docstring).
+
+    Seed s's targets come from ``teacher_generators(seed, S)[s]`` only."""
+    arch = get_architecture(arch)
+    if targets not in TARGETS:
+        raise AnglefishError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise AnglefishError(f"inputs must have shape (seeds, dim, samples), got {x.shape}")
+    gens = teacher_generators(seed, x.shape[0])
+    if targets == "teacher":
+        teacher = init_params(arch, depth, width, x.shape[1], gens, bn=bn, dtype=x.dtype.type)
+        _, _, y = _forward_network(teacher, _check_inputs(teacher, x))
+        return np.asarray(y, dtype=np.float64)
+    w = np.stack([g.standard_normal(x.shape[1]) for g in gens])
+    return np.sign(np.einsum("sd,sdt->st", w, x.astype(np.float64)))
+
+
+def _setup(arch, depth, width, samples, seed, targets, bn, dtype):
+    arch = get_architecture(arch)
+    depth = check_int(depth, "depth")
+    width = check_int(width, "width")
+    samples = check_int(samples, "samples")
+    if bn is not None and bn not in BN_KINDS:
+        raise AnglefishError(f"bn must be one of {', '.join(BN_KINDS)} or None, got {bn!r}")
+    if uses_batch_bn(arch, bn) and samples < 2:
+        raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
+    if targets not in TARGETS:
+        raise AnglefishError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
+    dtype = _check_dtype(dtype)
+    rngs = spawn_generators(seed, 1)  # the same initialisation as fisher_spectrum(seed=seed, seeds=1)
+    x = draw_inputs(width, samples, rngs, dtype)
+    params = init_params(arch, depth, width, width, rngs, bn=bn, dtype=dtype)
+    y = make_targets(arch, depth, width, x, seed, targets, bn)
+    return arch, params, x, y
+
+
+def train(arch: Architecture | str, depth: int, width: int, samples: int, seed: int, eta: float,
+          steps: int, targets: str = "teacher", bn: str | None = None, dtype=np.float64) -> np.ndarray:
+    """Losses L_0 .. L_steps of full-batch GD from the initialisation of ``seed`` (shape (steps+1,))."""
+    eta = _check_eta(eta)
+    steps = check_int(steps, "steps")
+    _, params, x, y = _setup(arch, depth, width, samples, seed, targets, bn, dtype)
+    return gradient_descent(params, x, y, eta, steps)[:, 0]
+
+
+def _bisect_log(pred, lo, hi, tolerance):
+    """Bisect on log(eta) with pred(lo) False, pred(hi) True, until hi/lo <= 1 + tolerance."""
+    evaluations = 0
+    while hi / lo > 1 + tolerance:
+        mid = math.sqrt(lo * hi)
+        evaluations += 1
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return lo, hi, evaluations
+
+
+def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples: int, seed: int,
+                       steps: int = 50, targets: str = "teacher", bn: str | None = None,
+                       tolerance: float = 0.01, divergence_factor: float = 1e3,
+                       divergence_search: float | None = 64.0, dtype=np.float64) -> dict:
+    """The largest eta at which GD's loss does not rise in any of the first ``steps`` steps.
+
+    One fixed initialisation (generator 0 of ``spawn_generators(seed, 1)``: inputs, then weights,
+    exactly as :func:`fisher_spectrum` with seeds=1) and fixed targets (``targets``).
+
+    * ``predicted_eta`` = 2 / lambda_max, lambda_max the largest eigenvalue of this
+      initialisation's F = K/T (:func:`anglefish.numeric.fisher.ntk_gram`).
+    * ``measured_eta``: bisection on log(eta) for the switch of "some step k < ``steps`` raised the
+      loss" (:func:`rose`: L_{k+1} > L_k (1 + 1e-9), counted while L_k >= 1e-8 L_0; a run whose
+      loss falls below 1e-8 L_0 is stopped and counts as not rising), until the bracket
+      [measured_eta, measured_eta_upper] has ratio <= 1 + ``tolerance``; ``measured_eta`` is the
+      largest tested eta with no rise.  The bracket starts at predicted_eta x [1/2, 2] and is
+      widened by factors 2 if needed.  The bisection assumes a single switch in eta.
+      ``rise_step`` is the step at which the loss first rose at ``measured_eta_upper``.
+    * ``diverges_at``: the smallest eta on a log grid of ratio 2^(1/4) starting at
+      measured_eta_upper (up to ``divergence_search`` x predicted_eta), refined by bisection to
+      ``tolerance``, at which the loss after ``steps`` steps exceeds ``divergence_factor`` x L_0 or
+      is not finite (a run whose loss falls below 1e-8 L_0 is stopped and counts as not
+      diverging); ``inf`` if no grid point diverges, ``nan`` (not searched) if
+      ``divergence_search`` is None.  Between the two lies the catapult phase:
+      the loss rises, then falls (ReLU MLPs may get there by switching most units off).
+
+    Choice of ``steps`` (default 50) and what it does to the ratio measured/predicted.  Two
+    effects pull in opposite directions.  (i) Slow visibility: when the residual's weight on the
+    top eigenvector (close to the all-ones direction) is small, the growing top mode needs many
+    steps to outweigh the decay of the other modes; too few steps overstate the threshold.
+    (ii) lambda_max itself moves: at eta ~ 2/lambda_max(init) it first falls by a few percent in
+    the first steps (width 512), which hides a top mode that has not shown by then, and later
+    creeps up again (progressive sharpening), so very many steps make the loss rise below
+    2/lambda_max(init) ("edge of stability").  Measured at width 512, depth 2, T = 64, seeds 0-3
+    (ratios): mlp 1.02-1.10 (5 steps), 1.02-1.04 (50 and 200 steps); resnet 1.04-1.24 (5),
+    1.03-1.09 (50), 1.02-1.09 (200); resnet-bn 1.07-1.42 (5), 1.03-1.10 (50), 1.01-1.10 (200).
+    Rises that decide the threshold came at steps 0-3, or at steps 22-45 for the slowly
+    visible seeds (steps 80 with 200 allowed).  At width 256 a rise at eta = 2/lambda_max(init)
+    came at step 47 after lambda_max had grown 3% (so longer runs drift below 1).
+    Over mlp/resnet/resnet-bn x depths 2, 5, 10 x seeds 0-3 at width 512 with 50 steps, the ratio
+    lay in [1.011, 1.102] with T = 128 (one of 36 above 1.1) and in [1.016, 1.176] with T = 64
+    (three above 1.1): 2/lambda_max(init) is confirmed to ~10%, with a systematic offset of
+    +1% to +10% from the early fall of lambda_max.  Prefer T >= 128.
+    """
+    steps = check_int(steps, "steps")
+    tolerance = float(tolerance)
+    if not (0 < tolerance < 1):
+        raise AnglefishError(f"tolerance must be in (0, 1), got {tolerance}")
+    if not float(divergence_factor) > 1:
+        raise AnglefishError(f"divergence_factor must be > 1, got {divergence_factor}")
+    if divergence_search is not None and not float(divergence_search) > 1:
+        raise AnglefishError(f"divergence_search must be > 1 (a multiple of 2/lambda_max) or None, "
+                             f"got {divergence_search}")
+    arch, params, x, y = _setup(arch, depth, width, samples, seed, targets, bn, dtype)
+    k = ntk_gram(arch, params, x)
+    lam = float(np.linalg.eigvalsh(k[0] / samples)[-1])
+    predicted = 2.0 / lam
+    loss0 = float(loss(params, x, y)[0])
+    evaluations = 0
+
+    first_rise = {}
+
+    def rises(eta):
+        nonlocal evaluations
+        evaluations += 1
+        ls = gradient_descent(params.copy(), x, y, eta, steps, stop_on_rise=True,
+                              stop_when_converged=True)[:, 0]
+        ls = ls[~np.isnan(ls)]  # nan only marks steps not run (overflow is recorded as inf)
+        up = np.nonzero(rose(ls[:-1], ls[1:], ls[0]))[0]
+        if up.size:
+            first_rise[eta] = int(up[0])
+        return bool(up.size)
+
+    def diverges(eta):
+        nonlocal evaluations
+        evaluations += 1
+        ls = gradient_descent(params.copy(), x, y, eta, steps, stop_when_converged=True)[:, 0]
+        last = ls[~np.isnan(ls)][-1]
+        return bool(not np.isfinite(last) or last > divergence_factor * loss0)
+
+    lo, hi = predicted / 2, predicted * 2
+    for _ in range(20):
+        if not rises(lo):
+            break
+        hi, lo = lo, lo / 2
+    else:
+        raise AnglefishError("the loss rose at every learning rate tried down to 2^-20 x 2/lambda_max")
+    for _ in range(20):
+        if rises(hi):
+            break
+        lo, hi = hi, hi * 2
+    else:
+        raise AnglefishError("the loss never rose up to 2^20 x 2/lambda_max")
+    measured, upper, _ = _bisect_log(rises, lo, hi, tolerance)
+
+    grid_ratio = 2 ** 0.25
+    prev, eta = upper, upper
+    div_at = math.inf if divergence_search is not None else math.nan
+    while divergence_search is not None and eta <= divergence_search * predicted:
+        if diverges(eta):
+            if eta == upper:
+                div_at = eta
+            else:
+                div_at = _bisect_log(diverges, prev, eta, tolerance)[1]
+            break
+        prev, eta = eta, eta * grid_ratio
+    return {
+        "architecture": arch.name, "depth": params.depth, "width": params.width, "samples": samples,
+        "seed": seed, "bn": bn, "targets": targets, "steps": steps, "tolerance": tolerance,
+        "lambda_max": lam, "predicted_eta": predicted, "measured_eta": measured,
+        "measured_eta_upper": upper, "ratio": measured / predicted,
+        "rise_step": first_rise.get(upper), "diverges_at": div_at,
+        "diverges_ratio": div_at / predicted, "divergence_factor": divergence_factor,
+        "initial_loss": loss0, "evaluations": evaluations,
+    }
