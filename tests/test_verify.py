@@ -73,3 +73,18 @@ def test_calibration_counts_caught_mutants_and_false_alarms():
 def test_verify_bad_input(argv, capsys):
     assert main(argv) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_readme_verdict_table_matches_the_computed_verdicts(quick_report):
+    """The README's 'What anglefish finds' table must say what verify computes."""
+    import pathlib
+    import re
+
+    _, out = quick_report
+    verdicts = {c["id"]: c["verdict"] for c in json.loads((out / "report.json").read_text())["claims"]}
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = re.findall(r"^\| (`[^|]+`)[^|]*\| [^|]+ \| ([^|]+) \|$", readme, flags=re.M)
+    assert len(rows) >= 10
+    for ids, verdict in rows:
+        for claim_id in re.findall(r"`([^`]+)`", ids):
+            assert verdicts[claim_id] == verdict.strip(), claim_id
