@@ -133,3 +133,40 @@ def test_console_script_is_installed_and_reports_errors():
     bad = subprocess.run([sys.executable, "-m", "anglefish", "angles", "mlp", "--depth", "-1", "--theta0",
                           "0.5", "--theory-only"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_plugins_from_entry_points_are_loaded(monkeypatch, capsys):
+    """An installed package's 'anglefish.plugins' entry point registers an architecture."""
+    import importlib.metadata as md
+
+    from anglefish.theory import Architecture, Dense, ReLU, register_architecture
+
+    class FakeEntryPoint:
+        name = "demo"
+
+        def load(self):
+            return lambda: register_architecture(Architecture("plugin-mlp", (Dense(2), ReLU())), replace=True)
+
+    def fake_entry_points(group=None):
+        return [FakeEntryPoint()] if group == "anglefish.plugins" else []
+
+    monkeypatch.setattr(md, "entry_points", fake_entry_points)
+    assert main(["angles", "plugin-mlp", "--depth", "2", "--theta0", "1", "--theory-only", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["architecture"] == "plugin-mlp"
+
+    class BrokenEntryPoint(FakeEntryPoint):
+        def load(self):
+            raise ImportError("no module named demo")
+
+    monkeypatch.setattr(md, "entry_points", lambda group=None: [BrokenEntryPoint()])
+    assert main(["list"]) == 2
+    assert "plugin 'demo' failed to load" in capsys.readouterr().err
+
+
+def test_arch_file_errors_are_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise RuntimeError('oops')\n")
+    assert main(["list", "--arch-file", str(bad)]) == 2
+    assert main(["list", "--arch-file", str(tmp_path / "missing.py")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("anglefish: error:") for e in err)

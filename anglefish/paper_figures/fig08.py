@@ -49,7 +49,7 @@ CLAIM = ("on real data pairs, as on synthetic ones, the MLP shrinks the angle fa
          "pair's angle")
 DATA_SOURCE = ("scikit-learn's bundled 8x8 digits, classes 0 and 1, PCA-whitened (MNIST's stand-in); MNIST / "
                "CIFAR-10 from data_dir when present; the exact source is recorded per run")
-GENERIC = False
+GENERIC = True
 FULL = {"depth": 10, "mnist_angles": [0.93, 1.96], "cifar10_angles": [1.31, 1.83], "min_width": 784,
         "seeds": 256, "classes": [0, 1], "n_train": 1000, "n_test": 1000, "data_seed": 0}
 QUICK = {"seeds": 64}
@@ -119,9 +119,10 @@ def compute(params: FigureParams) -> Table:
     from ..numeric import given_inputs, pair_statistics, simulate, spawn_generators
     from ..numeric.classify import cached_dataset
     from ..numeric.data import pick_pair
-    from ..theory.evaluate import numeric_maps
+    from ..theory.evaluate import maps_for_depth
 
     s = settings(params, FULL, QUICK)
+    archs = params.architectures()
     depth, seeds = int(s["depth"]), int(s["seeds"])
     plan, notes = data_plan(params.data_dir)
     rows, seed_map, pairs, sources = [], {}, [], {}
@@ -137,8 +138,8 @@ def compute(params: FigureParams) -> Table:
                     "dim": int(data.dim), "width": int(width)}
             pairs.append(pair)
             x = _embed(data.x_test[[i, j]], width)
-            for arch in PAPER_ARCHITECTURES:
-                ls, theta, _ = numeric_maps(arch).iterate(theta0, depth)
+            for arch in archs:
+                ls, theta, _ = maps_for_depth(arch, depth).iterate(theta0, depth)
                 seed = derive_seed(params.seed, NAME, dataset, float(target), arch)
                 seed_map[f"{dataset}/{target:g}/{arch}"] = seed
                 rngs = spawn_generators(seed, seeds)
@@ -152,7 +153,7 @@ def compute(params: FigureParams) -> Table:
     source = "; ".join(f"{k}: {v}" for k, v in sources.items())
     return Table.from_rows(rows, list(COLUMNS),
                            {"settings": s, "seeds": seed_map, "columns": COLUMNS, "data_source": source,
-                            "pairs": pairs, "notes": notes, "architectures": list(PAPER_ARCHITECTURES)})
+                            "pairs": pairs, "notes": notes, "architectures": list(archs)})
 
 
 @styled
