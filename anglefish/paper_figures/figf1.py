@@ -25,7 +25,7 @@ mode and the points follow the line to within about 10%, except where L/N is no 
 corrections grow with L/N, the deep ResNet's spread over networks is log-normal).
 
 Settings.  Time on 2 cores (shared with other jobs), drawing included: quick about 2.6 s, full
-about 70 s (of which ``laws`` about 5 s: the symbolic large-depth laws of the three
+about 70-110 s (of which ``laws`` about 5 s: the symbolic large-depth laws of the three
 architectures; most of the rest is drawing the weights, once per panel):
     depths [1, 2, 3, 4, 6, 8, 12, 16, 24] (quick [1, 2, 4, 8]); width N 512 (quick 128);
     samples T 32 (quick 16); seeds 12 (quick 8); panels ['all', 'layer:first', 'layer:last'];

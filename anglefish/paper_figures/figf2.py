@@ -21,7 +21,7 @@ per seed, mean +-sd.  Generic: ``params.arch`` draws user architectures (no line
 theory refuses).
 
 Settings (every argument of ``monotone_threshold``).  Time on 2 cores (a busy machine),
-drawing included: quick about 8 s, full about 15 min:
+drawing included: quick about 8 s, full 15-18 min:
     depths [1, 2, 4, 6, 8, 12] (quick [1, 2, 4, 8]); width N 256 (quick 64);
     samples T 128 (quick 32); seeds 4 (quick 3); steps 50; targets 'teacher';
     tolerance 0.01 (quick 0.02); divergence_factor 1000; divergence_search 64.
