@@ -37,7 +37,7 @@ def test_a_user_architecture_runs_through_the_suite():
         outcomes = check_architecture("test-user-resnet", depth=5, width=256, seeds=64)
         assert {o.id for o in outcomes} == {"symbolic_vs_numeric", "theory_vs_gram", "log_norm_vs_gram",
                                             "gram_vs_dense", "fisher_lambda_max_vs_dense",
-                                            "fisher_mean_eigenvalue_vs_dense"}
+                                            "fisher_mean_eigenvalue_vs_dense", "fisher_first_block_vs_dense"}
         assert all(o.passed and o.applicable for o in outcomes)
     finally:
         unregister_architecture("test-user-resnet")

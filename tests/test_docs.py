@@ -21,5 +21,5 @@ def test_extending_tutorial_runs(capsys):
     assert "PiecewiseLinear 1 1/5" in out
     assert "QuadratureActivation" in out
     assert "power" in out  # the derived law of the new architecture
-    assert "FAILED" not in out and out.count("passed") == 6
+    assert "FAILED" not in out and out.count("passed") == 7  # seven checks of check_architecture
     assert out.count("\n0\n") >= 2  # both CLI calls exited with status 0

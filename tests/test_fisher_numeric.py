@@ -239,6 +239,20 @@ def test_seed_results_do_not_depend_on_how_many_seeds_run():
     assert not np.allclose(b["eigenvalues"][0], b["eigenvalues"][1])
 
 
+@pytest.mark.parametrize("name,bn", [("resnet", None), ("resnet-bn", "batch")], ids=["resnet", "resnet-bn-batch"])
+def test_drawing_networks_in_chunks_changes_no_number(monkeypatch, name, bn):
+    import anglefish.numeric.fisher as fisher
+
+    whole = fisher_spectrum(name, 3, 16, 6, 7, subset="layer:1", seed=5, bn=bn)
+    per_network = 2 * 3 * 16 * 16 * 8 + 16 * 8  # two 16 x 16 matrices per block and v (float64)
+    for networks in (1, 2, 3):
+        monkeypatch.setattr(fisher, "WEIGHT_MEMORY", networks * per_network + 1)
+        chunked = fisher_spectrum(name, 3, 16, 6, 7, subset="layer:1", seed=5, bn=bn)
+        np.testing.assert_array_equal(chunked["eigenvalues"], whole["eigenvalues"])
+        np.testing.assert_array_equal(chunked["mean_eigenvalue_per_seed"], whole["mean_eigenvalue_per_seed"])
+        assert chunked["n_params"] == whole["n_params"]
+
+
 def test_fisher_spectrum_reports_what_it_says():
     out = fisher_spectrum("mlp", 2, 32, 16, seeds=3, seed=2)
     lam = out["lambda_max_per_seed"]

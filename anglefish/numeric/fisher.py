@@ -577,6 +577,10 @@ def _mean_se(values: np.ndarray):
     return mean, se
 
 
+#: fisher_spectrum draws networks in chunks whose weights take at most this many bytes
+WEIGHT_MEMORY = 256 * 2**20
+
+
 def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: int, seeds: int,
                     subset: str = "all", seed: int = 0, dtype=np.float64, bn: str | None = None) -> dict:
     """Eigenvalues of the empirical FIM (as those of K/T) of ``seeds`` random networks.
@@ -601,10 +605,21 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     if uses_batch_bn(arch, bn) and samples < 2:
         raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
     rngs = spawn_generators(seed, seeds)
-    x = draw_inputs(width, samples, rngs, dtype)
-    params = init_params(arch, depth, width, width, rngs, bn=bn, dtype=dtype)
-    k = ntk_gram(arch, params, x, subset)
-    n_params = params.n_params(subset)
+    # networks are drawn in chunks that keep their weights within WEIGHT_MEMORY bytes; network s
+    # draws from rngs[s] only, so the chunking does not change any number
+    grams, start, chunk, n_params = [], 0, 1, None
+    while start < seeds:
+        part = rngs[start:start + chunk]
+        x = draw_inputs(width, samples, part, dtype)
+        params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
+        grams.append(ntk_gram(arch, params, x, subset))
+        if n_params is None:
+            n_params = params.n_params(subset)
+            per_network = sum(w.nbytes for w in params.weights) + params.readout.nbytes
+            chunk = max(1, WEIGHT_MEMORY // per_network)
+        start += len(part)
+        del x, params
+    k = np.concatenate(grams)
     eig = np.linalg.eigvalsh(k / samples)
     lam = eig[:, -1]
     m_lam = np.einsum("stt->s", k) / (samples * n_params)

@@ -143,19 +143,22 @@ def clopper_pearson_upper(failures: int, trials: int, level: float = 0.95) -> fl
 DK_SCALES = (0.95, 1.05)
 
 
-def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> list:
-    """Judge each derivative-kernel mutant by the Fisher contract on the same dense networks
-    (computed once per architecture; the theory is cheap to re-evaluate)."""
-    from .contracts import fisher_vs_dense
+def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> tuple:
+    """Judge the correct NTK theory and each derivative-kernel mutant by the Fisher contract on
+    the same dense networks (simulated once per architecture; the theory is cheap to
+    re-evaluate).  Returns (mutant rows, outcomes of the correct theory)."""
+    from .contracts import fisher_dense_mc, fisher_vs_dense
 
-    rows = []
+    rows, null = [], []
     for a in architectures:
+        mc = fisher_dense_mc(a, seed=seed, **config)
+        null += [o for o in fisher_vs_dense(a, seed=seed, alpha=alpha, mc=mc, **config) if o.applicable]
         for scale in DK_SCALES:
-            outcomes = fisher_vs_dense(a, derivative_kernel_scale=scale, seed=seed, alpha=alpha, **config)
+            outcomes = fisher_vs_dense(a, derivative_kernel_scale=scale, seed=seed, alpha=alpha, mc=mc, **config)
             failed = [o.id for o in outcomes if o.applicable and not o.passed]
             rows.append({"architecture": a, "mutant": f"derivative kernel x {scale:g}", "caught": bool(failed),
                          "failed_checks": failed})
-    return rows
+    return rows, null
 
 
 def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
@@ -202,7 +205,11 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                         failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0})")
             rows.append({"architecture": a, "mutant": m.name, "caught": bool(failed), "failed_checks": failed})
     if fisher is not None:
-        rows += fisher_mutant_rows(architectures, fisher, seed, alpha)
+        fisher_rows, fisher_null = fisher_mutant_rows(architectures, fisher, seed, alpha)
+        rows += fisher_rows
+        for outcome in fisher_null:  # the correct theory on the networks that judge the mutants
+            checks += 1
+            failures += not outcome.passed
     caught = sum(r["caught"] for r in rows)
     ts = np.asarray(ts)
     return Calibration(

@@ -11,8 +11,9 @@ Each check compares two independent computations of the same quantity and return
   the allowance is measured the same way and is usually tiny).
 * ``gram_vs_dense``: two-sample KS tests of the pair's per-unit Gram entries, exact Gram
   sampler against the dense simulator (Bonferroni over entries and depths).
-* ``fisher_vs_dense``: the NTK theory's lambda_max / N and N m_lambda against the exact
-  Fisher spectra of dense networks at widths N and 2N (width-extrapolated model).
+* ``fisher_vs_dense``: the NTK theory's lambda_max / N and N m_lambda of the whole FIM and
+  N m_lambda of the first block's weights against the exact Fisher spectra of dense networks
+  at widths N and 2N (width-extrapolated model).
 
 Checks that need a closed kernel map (theory) report ``applicable = False`` for an
 architecture without one (e.g. batch-statistics BN) instead of failing.
@@ -238,31 +239,55 @@ def _contract_callable(arch, contract):
 
 
 # ------------------------------------------------------------------ Fisher theory vs dense networks
-def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12, seed: int = 0,
-                    alpha: float = DEFAULT_ALPHA, derivative_kernel_scale: float = 1.0) -> list:
-    """lambda_max / N and N m_lambda from the NTK theory against the exact spectra of dense
-    networks at widths N and 2N, by the width-extrapolated tolerance model (both are O(1)
-    at large width; the finite-width corrections are O(1/N))."""
+#: the Fisher checks: (id, parameter subset, quantity, power of N it is scaled by; both scaled
+#: quantities are O(1) at large width).  The first block's mean eigenvalue carries the longest
+#: backward chain (every derivative kernel of the network), so it is the sharpest test of it.
+FISHER_CHECKS = (("fisher_lambda_max_vs_dense", "all", "lambda_max", -1),
+                 ("fisher_mean_eigenvalue_vs_dense", "all", "mean_eigenvalue", 1),
+                 ("fisher_first_block_vs_dense", "layer:0", "mean_eigenvalue", 1))
+
+
+def fisher_dense_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12,
+                    seed: int = 0) -> dict:
+    """Exact Fisher spectra of ``seeds`` dense networks at widths N and 2N, for every parameter
+    subset of :data:`FISHER_CHECKS`: {(width, subset): fisher_spectrum(...)}.  The subsets of one
+    width are computed on the same networks (same generators)."""
     from ..numeric.fisher import fisher_spectrum
+
+    arch = get_architecture(arch)
+    subsets = sorted({c[1] for c in FISHER_CHECKS})
+    return {(n, sub): fisher_spectrum(arch, depth, n, samples, seeds, subset=sub, seed=seed * 2 + k)
+            for k, n in enumerate((width, 2 * width)) for sub in subsets}
+
+
+def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12, seed: int = 0,
+                    alpha: float = DEFAULT_ALPHA, derivative_kernel_scale: float = 1.0, mc: dict | None = None) -> list:
+    """lambda_max / N and N m_lambda of the whole FIM, and N m_lambda of the first block's
+    weights, from the NTK theory against the exact spectra of dense networks at widths N and 2N,
+    by the width-extrapolated tolerance model (all O(1) at large width; the finite-width
+    corrections are O(1/N)).  ``mc`` (from :func:`fisher_dense_mc` with the same settings) lets
+    several theories be judged on the same networks."""
     from ..theory.ntk import fisher_theory
 
     arch = get_architecture(arch)
     name = arch.name
     try:
-        theory = {n: fisher_theory(arch, depth, n, samples, derivative_kernel_scale=derivative_kernel_scale)
-                  for n in (width, 2 * width)}
+        theory = {(n, sub): fisher_theory(arch, depth, n, samples, params=sub,
+                                          derivative_kernel_scale=derivative_kernel_scale)
+                  for n in (width, 2 * width) for sub in {c[1] for c in FISHER_CHECKS}}
     except AnglefishError as err:
-        return [_not_applicable("fisher_lambda_max_vs_dense", name, str(err)),
-                _not_applicable("fisher_mean_eigenvalue_vs_dense", name, str(err))]
-    mc = {n: fisher_spectrum(arch, depth, n, samples, seeds, seed=seed * 2 + k) for k, n in enumerate((width, 2 * width))}
+        return [_not_applicable(c[0], name, str(err)) for c in FISHER_CHECKS]
+    if mc is None:
+        mc = fisher_dense_mc(arch, depth, width, samples, seeds, seed)
     out = []
-    for check_id, key, scale in (("fisher_lambda_max_vs_dense", "lambda_max", lambda n: 1.0 / n),
-                                 ("fisher_mean_eigenvalue_vs_dense", "mean_eigenvalue", lambda n: float(n))):
-        est = [Estimate(mc[n][key] * scale(n), mc[n][f"{key}_se"] * scale(n), n) for n in (width, 2 * width)]
-        value = theory[2 * width][key] * scale(2 * width)
+    for check_id, sub, key, power in FISHER_CHECKS:
+        est = [Estimate(mc[n, sub][key] * float(n) ** power, mc[n, sub][f"{key}_se"] * float(n) ** power, n)
+               for n in (width, 2 * width)]
+        value = theory[2 * width, sub][key] * float(2 * width) ** power
         r = width_extrapolated_check(value, est[0], est[1], alpha=alpha)
         out.append(CheckOutcome(check_id, name, r.passed, r.statistic, r.tolerance, alpha,
                                 details={"depth": depth, "width": width, "samples": samples, "seeds": seeds,
-                                         "theory": value, "extrapolated": r.extrapolated, "se": r.se,
-                                         "allowance": r.allowance, "quantity": f"{key} scaled by N^{'-1' if key == 'lambda_max' else '1'}"}))
+                                         "params": sub, "theory": value, "extrapolated": r.extrapolated,
+                                         "se": r.se, "allowance": r.allowance,
+                                         "quantity": f"{key} of params {sub} scaled by N^{power}"}))
     return out

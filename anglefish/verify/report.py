@@ -32,7 +32,7 @@ class Mode:
 QUICK = Mode("quick", 512, 128, ((1, 0.4), (10, 1.0)), 800, 2, 1024, 256,
              dict(depth=3, width=128, samples=16, seeds=16), None)
 FULL = Mode("full", 1024, 256, BATTERY, 3000, 100, 1024, 256,
-            dict(depth=5, width=512, samples=32, seeds=32), dict(depth=6, width=512, samples=8, seeds=64))
+            dict(depth=5, width=512, samples=32, seeds=32), dict(depth=12, width=256, samples=8, seeds=256))
 
 
 def versions() -> dict:
@@ -148,7 +148,11 @@ def markdown(report: dict) -> str:
            f"target <= 0.1% per check).",
            f"- Standardised residuals |t| <= 2: {100 * cal['fraction_abs_t_within_2']:.1f}% "
            f"(95.4% if the standard errors are right).",
-           f"- Derivative-kernel mutants: {cal['settings']['fisher']}.",
+           f"- Derivative-kernel mutants: " + (
+               f"judged by the Fisher contract (whole-FIM lambda_max and m_lambda, first-block m_lambda) on dense "
+               f"networks with {cal['settings']['fisher']}; the correct theory's checks on the same networks count "
+               f"among the checks above." if isinstance(cal['settings']['fisher'], dict)
+               else f"{cal['settings']['fisher']}."),
            f"- Settings: width {cal['settings']['width']}, {cal['settings']['seeds']} seeds, "
            f"{cal['settings']['repeats']} repeats of the battery (depth, theta0) = {cal['settings']['battery']}; "
            f"{cal['elapsed_s']:.0f} s.", ""]
