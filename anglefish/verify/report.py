@@ -135,7 +135,8 @@ def markdown(report: dict) -> str:
            + f"; seed {report['seed']}; {report['elapsed_s']:.0f} s.", "",
            "Paper-claim verdicts below never change the exit status: a false claim is a finding.", "",
            "## How theory is held against simulation", "",
-           f"Each Monte Carlo check runs the exact Gram sampler at widths N and 2N and passes when "
+           f"Each Monte Carlo check simulates at widths N and 2N (the exact Gram sampler for angles and norms, dense "
+           f"networks for the Fisher spectrum) and passes when "
            f"{report['tolerance_model']['rule']} (z for a two-sided false-alarm rate alpha = "
            f"{report['tolerance_model']['alpha']:g} per check, kappa = {report['tolerance_model']['kappa']}). "
            "The Richardson combination removes the finite-width bias that grows like L/N; the allowance is "
