@@ -95,6 +95,15 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+def _add_network_flags(p) -> None:
+    """ARCH, --activation, --depth, --width and --samples: the network of `fisher` and `lr`."""
+    p.add_argument("architecture", metavar="ARCH")
+    _add_activation_flag(p)
+    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 1)")
+    p.add_argument("--width", type=int, default=256, metavar="N", help="width = input dimension (default 256)")
+    p.add_argument("--samples", type=int, default=64, metavar="T", help="number of inputs T (default 64)")
+
+
 def _add_activation_flag(p):
     p.add_argument("--activation", metavar="NAME", default=None,
                    help="swap every activation of ARCH for NAME (e.g. tanh, erf, gelu), keeping the "
@@ -216,11 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "matrix, predicted by the infinite-width NTK theory and measured on dense "
                                    "random networks (exact spectrum via the T x T NTK Gram, never the P x P FIM).",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FISHER_CONVENTION)
-    p.add_argument("architecture", metavar="ARCH")
-    _add_activation_flag(p)
-    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 1)")
-    p.add_argument("--width", type=int, default=256, metavar="N", help="width = input dimension (default 256)")
-    p.add_argument("--samples", type=int, default=64, metavar="T", help="number of inputs T (default 64)")
+    _add_network_flags(p)
     p.add_argument("--seeds", type=int, default=8, metavar="S", help="random networks (default 8)")
     p.add_argument("--params", default="all", metavar="SEL",
                    help="all | layer:K (weights of block K, 0-based) | layer:first | layer:last | layer:readout")
@@ -234,11 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "same initialisation and with the infinite-width theory; also find where "
                                    "training diverges.",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FISHER_CONVENTION)
-    p.add_argument("architecture", metavar="ARCH")
-    _add_activation_flag(p)
-    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 1)")
-    p.add_argument("--width", type=int, default=256, metavar="N", help="width = input dimension (default 256)")
-    p.add_argument("--samples", type=int, default=64, metavar="T", help="number of inputs T (default 64)")
+    _add_network_flags(p)
     p.add_argument("--steps", type=int, default=50, metavar="K",
                    help="steps in which the loss must not rise (default 50)")
     p.add_argument("--targets", choices=["teacher", "sign"], default="teacher",

@@ -151,16 +151,7 @@ class NumericMaps:
         A scalar Python loop is used for a handful of starting angles (fastest), numpy
         otherwise.  ``progress(done, total)`` is called now and then if given.
         """
-        depth = _check_depth(depth)
-        every = _check_every(every)
-        theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
-        _check_angles(theta0)
-        if at is not None:
-            ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
-            if ls[0] < 0 or ls[-1] > depth:
-                raise AnglefishError(f"recorded depths must lie in [0, {depth}]")
-        else:
-            ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+        depth, theta0, ls = _iteration_plan(theta0, depth, every, at)
         out = np.empty((len(ls), theta0.size))
         flat = theta0.ravel()
         chunk = max(1000, depth // 100)
@@ -200,6 +191,22 @@ def _check_every(every) -> int:
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
         raise AnglefishError(f"--every must be a positive integer, got {every!r}")
     return int(every)
+
+
+def _iteration_plan(theta0, depth, every, at):
+    """Validated (depth, theta0 as a 1-d float array, sorted depths to record) of an iterate call:
+    every ``every``-th depth, or the depths ``at``; the last depth is always recorded."""
+    depth = _check_depth(depth)
+    every = _check_every(every)
+    theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
+    _check_angles(theta0)
+    if at is not None:
+        ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
+        if ls[0] < 0 or ls[-1] > depth:
+            raise AnglefishError(f"recorded depths must lie in [0, {depth}]")
+    else:
+        ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+    return depth, theta0, ls
 
 
 def _check_angles(theta) -> None:
@@ -384,14 +391,7 @@ class PopulationNumericMaps:
         return np.vectorize(lambda k: math.log(self.population(int(k))))(l).astype(float)
 
     def iterate(self, theta0, depth: int, every: int = 1, progress=None, at=None):
-        depth = _check_depth(depth)
-        every = _check_every(every)
-        theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
-        _check_angles(theta0)
-        if at is not None:
-            ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
-        else:
-            ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+        depth, theta0, ls = _iteration_plan(theta0, depth, every, at)
         self.population(depth)
         out = np.empty((len(ls), theta0.size))
         th = theta0.ravel().copy()
@@ -469,14 +469,7 @@ class StablePairMaps(PopulationNumericMaps):
         return np.vectorize(lambda k: self._log_pop(int(k)))(l).astype(float)
 
     def iterate(self, theta0, depth: int, every: int = 1, progress=None, at=None):
-        depth = _check_depth(depth)
-        every = _check_every(every)
-        theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
-        _check_angles(theta0)
-        if at is not None:
-            ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
-        else:
-            ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+        depth, theta0, ls = _iteration_plan(theta0, depth, every, at)
         out = np.empty((len(ls), theta0.size))
         keep = {int(l): i for i, l in enumerate(ls)}
         # carry (q, d) in log-free form, renormalised each block (angles are scale-free)

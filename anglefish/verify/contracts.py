@@ -272,9 +272,9 @@ def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, s
     arch = get_architecture(arch)
     name = arch.name
     try:
-        theory = {(n, sub): fisher_theory(arch, depth, n, samples, params=sub,
-                                          derivative_kernel_scale=derivative_kernel_scale)
-                  for n in (width, 2 * width) for sub in {c[1] for c in FISHER_CHECKS}}
+        theory = {sub: fisher_theory(arch, depth, 2 * width, samples, params=sub,
+                                     derivative_kernel_scale=derivative_kernel_scale)
+                  for sub in {c[1] for c in FISHER_CHECKS}}
     except AnglefishError as err:
         return [_not_applicable(c[0], name, str(err)) for c in FISHER_CHECKS]
     if mc is None:
@@ -283,7 +283,7 @@ def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, s
     for check_id, sub, key, power in FISHER_CHECKS:
         est = [Estimate(mc[n, sub][key] * float(n) ** power, mc[n, sub][f"{key}_se"] * float(n) ** power, n)
                for n in (width, 2 * width)]
-        value = theory[2 * width, sub][key] * float(2 * width) ** power
+        value = theory[sub][key] * float(2 * width) ** power
         r = width_extrapolated_check(value, est[0], est[1], alpha=alpha)
         out.append(CheckOutcome(check_id, name, r.passed, r.statistic, r.tolerance, alpha,
                                 details={"depth": depth, "width": width, "samples": samples, "seeds": seeds,
