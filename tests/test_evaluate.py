@@ -103,3 +103,17 @@ def test_iterate_rows_and_bad_input():
 def test_zero_angle_is_a_fixed_point():
     for arch in PAPER:
         assert numeric_maps(arch).step_scalar(0.0, 3) == 0.0
+
+
+@pytest.mark.parametrize("name,kind", [("mlp", "NumericMaps"), ("resnet2", "StablePairMaps"),
+                                       ("resnet2[erf]", "PopulationNumericMaps")])
+def test_every_evaluator_refuses_recorded_depths_outside_the_run(name, kind):
+    from anglefish.theory.evaluate import maps_for_depth
+
+    maps = maps_for_depth(name, 5)
+    assert type(maps).__name__ == kind
+    ls, theta, _ = maps.iterate(1.0, 5, at=[0, 2])
+    assert list(ls) == [0, 2, 5] and theta.shape[0] == 3
+    for bad in ([6], [-1]):
+        with pytest.raises(AnglefishError, match="recorded depths"):
+            maps.iterate(1.0, 5, at=bad)
