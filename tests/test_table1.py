@@ -3,6 +3,7 @@ verdict rules can return every outcome."""
 import math
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from anglefish.theory.asymptotics import THETA0, depth_law
@@ -26,12 +27,26 @@ def test_claimed_formulas_are_classified_by_their_limits():
 
 
 def test_paper_rows_get_the_verdicts_the_derived_laws_imply():
+    from anglefish.verify.verdicts import validate
+
     verdicts = {row["architecture"]: row["verdict"] for row in table1()}
-    assert verdicts == {"mlp": "fails", "resnet": "holds as a bound only",
-                        "resnet-bn": "holds as a bound only"}
+    assert verdicts == {"mlp": "fails", "resnet": "holds only if", "resnet-bn": "holds with another rate"}
     for row in table1():
+        validate(row, row["architecture"])
         assert row["assumption_holds"] is False
         assert row["evidence"]["derived_class"] in ("power", "logarithmic")
+    resnet = table1_verdict("resnet")
+    # the counterexample is the worst point of the grid: one block from theta0 = pi
+    assert resnet["counterexample"]["L"] == 1 and resnet["counterexample"]["theta0"] == pytest.approx(math.pi)
+    assert resnet["counterexample"]["theta_L"] == pytest.approx(2 * math.pi / 3, rel=1e-12)
+    assert resnet["counterexample"]["bound"] == pytest.approx(0.75 * math.pi, rel=1e-12)
+    assert "2.72" in resnet["condition"]
+    readings = {r["reading"]: r for r in resnet["readings"]}
+    per_theta0 = readings["the inequality with a = a(theta0)"]
+    assert per_theta0["verdict"] == "holds only if"
+    assert 1.78 < per_theta0["evidence"]["threshold_theta0_by_depth"]["1"] < 1.81
+    bn = table1_verdict("resnet-bn")
+    assert bn["evidence"]["bound_check"]["violations"] == 0 and "log" in bn["true_law"]
 
 
 def test_resnet_bound_is_violated_only_at_the_first_blocks_for_large_angles():
@@ -53,7 +68,11 @@ def test_verdict_rules_can_say_holds_and_fails():
     # a valid bound of the right form holds
     valid = Table1Row("mlp", "theta_L >~ theta0/(L+1)/4", THETA0 / (L + 1) / 4, "lower bound", "power")
     out = judge(valid, law, assumption)
-    assert out["evidence"]["bound_check"]["violations"] == 0 and out["verdict"] == "holds"
+    assert out["readings"][0]["evidence"]["violations"] == 0 and out["verdict"] == "holds"
+    # a valid bound whose class decays faster than the truth: the bound holds, the rate is another
+    faster = Table1Row("mlp", "theta_L >~ theta0 2^-L", THETA0 * 2 ** (-L), "lower bound", "exponential")
+    out = judge(faster, law, assumption)
+    assert out["verdict"] == "holds with another rate" and "3*pi/L" in out["true_law"]
 
 
 def test_architectures_outside_the_table_say_so():

@@ -21,23 +21,24 @@ a one-sided false-alarm rate of about 2.3% per comparison when there is no diffe
     Second reading (per (architecture, depth) cell): Pearson correlation across the cells of
     theta^L / theta0 with the cell's mean r after training (95% Fisher-z interval); holds if the
     interval lies above 0.  (Depth drives both quantities, so this reading mixes depth in.)
-    Verdict: 'holds' if the primary reading holds; else 'holds in another reading' if the
-    second one does; else 'fails' if some step down the order is significant (z < -2) or the
-    second reading's interval lies below 0; else 'not checkable' (differences within the noise
-    of this many seeds).
+    Verdict (primary reading alone): 'holds' if every step up the order is significant; 'fails' if
+    some step down the order is significant (z < -2); else 'not checkable' (differences within the
+    noise of this many seeds).  The second reading gets its own verdict (holds: interval above 0;
+    fails: below 0; else not checkable) and is reported, never promoted.
 
 (b) ``acml-fig12-ratio-error-correlation`` -- "r correlates with test error (-0.91 over 9
     nets)".  Pearson correlation of test error with r after training over all trained nets, 95%
     Fisher-z interval.  "Strongly negative" means r <= t with t = tanh(atanh(-0.91) +
     1.96 / sqrt(9 - 3)) = -0.62, the upper 95% limit of the paper's own estimate: a correlation
-    weaker than t is not what the paper's 9 nets support.  Verdict: 'holds' if Pearson <= t and
-    its interval excludes 0; else 'holds in another reading' if the Spearman rank correlation
-    meets the same rule (test errors are coarse: multiples of 1/n_test), or if Pearson or Spearman
-    is significantly negative but weaker than t (reading: 'negative, not strong'); else 'fails';
-    'not checkable' if the correlation is undefined (constant test errors or ratios, < 4 nets).
-    Reported, not part of the verdict: the within-depth (partial, given depth) correlation --
-    deeper nets have both lower r and higher error, so the pooled correlation could come from
-    depth alone -- and the paper-like subset (depths <= 3, first seed: 9 nets).
+    weaker than t is not what the paper's 9 nets support.  Verdict of a correlation reading:
+    'holds' if r <= t and its interval excludes 0; 'holds with another rate' if it is significantly
+    negative but weaker than t (the kind -- a negative correlation -- holds, its strength is not the
+    paper's); 'fails' if it is not significantly negative; 'not checkable' if undefined (constant
+    test errors or ratios, < 4 nets).  The primary reading is Pearson over all trained nets; the
+    Spearman rank correlation (test errors are coarse: multiples of 1/n_test), the within-depth
+    (partial, given depth) correlation -- deeper nets have both lower r and higher error, so the
+    pooled correlation could come from depth alone -- and the paper-like subset (depths <= 3,
+    first seed: 9 nets) are reported as readings, never promoted.
 
 (c) ``acml-remark-mlp-degrades-ratio`` -- "the MLP degrades r with depth at initialisation;
     skip connections and BN relax this".  Least-squares slope b of log r (before training) on L
@@ -56,7 +57,7 @@ import numpy as np
 from ..errors import AnglefishError
 
 ACML = "Furusho & Ikeda, ACML 2019"
-VERDICTS = ("holds", "fails", "holds as a bound only", "holds in another reading", "not checkable")
+from .verdicts import VERDICTS, Reading, claim_result, not_checkable, validate
 ARCHS = ("mlp", "resnet", "resnet-bn")
 Z = 2.0
 PAPER_R, PAPER_N = -0.91, 9
@@ -109,6 +110,11 @@ def _pooled(rows: list, arch: str, key: str, depths: list) -> tuple[float, float
     return float(np.mean(means)), float(math.sqrt(np.sum(variances)) / len(depths))
 
 
+def _task(result: dict) -> str:
+    d = result.get("dataset", {})
+    return f"{d.get('name', result['settings'].get('dataset', '?'))} classes {d.get('classes', result['settings'].get('classes'))}"
+
+
 # ----------------------------------------------------------------------------- (a)
 def claim_preserved_angles(result: dict) -> dict:
     from ..numeric.classify import pearson_with_ci, summarize_study
@@ -135,14 +141,14 @@ def claim_preserved_angles(result: dict) -> dict:
     cell_corr = pearson_with_ci(np.array(x), np.array(y))
     second_holds = cell_corr["defined"] and cell_corr["lo"] > 0
     second_violated = cell_corr["defined"] and cell_corr["hi"] < 0
+    steps_text = ", ".join(f"{st['from']} -> {st['to']}: z = {st['z']:.1f}" for st in steps)
     if primary_holds:
-        verdict = "holds"
-    elif second_holds:
-        verdict = "holds in another reading"
-    elif primary_violated or second_violated:
-        verdict = "fails"
+        verdict, why = "holds", f"every step up the theory's angle-preservation order raises r after training ({steps_text})"
+    elif primary_violated:
+        verdict, why = "fails", f"a step up the preservation order lowers r after training significantly ({steps_text})"
     else:
-        verdict = "not checkable"
+        verdict, why = "not checkable", f"the differences along the preservation order are within the noise ({steps_text})"
+    cell_verdict = "holds" if second_holds else "fails" if second_violated else "not checkable"
     evidence = {
         "theta0_mean_between_classes": theta0,
         "angle_preserved_mean_over_depths": {a: float(np.mean([preserved[a][L] for L in depths])) for a in archs},
@@ -153,10 +159,18 @@ def claim_preserved_angles(result: dict) -> dict:
         "per_cell_pearson_preserved_vs_ratio_after": cell_corr, "cells": len(cells),
         "nets_per_cell": int(result["settings"]["seeds"]), "depths": depths,
     }
+    model = f"{', '.join(archs)} at L = {depths[0]}..{depths[-1]}, {result['settings']['seeds']} nets each, trained by SGD"
+    primary = Reading("architectures compared (the paper's Fig. 11)",
+                      "mean r after training per architecture, along the theory's preservation order", model,
+                      _task(result), verdict, why, evidence)
+    second = Reading("per (architecture, depth) cell", "Pearson correlation of theta^L/theta0 with the cell's mean r",
+                     model, "all cells (depth mixes in)", cell_verdict,
+                     f"r = {cell_corr['r']:.2f} [{cell_corr['lo']:.2f}, {cell_corr['hi']:.2f}]"
+                     if cell_corr["defined"] else "correlation undefined", {"pearson": cell_corr})
     return {"id": "acml-fig11-preserved-angles-train-better", "source": f"{ACML}, Fig. 11 and Sec. 5",
             "statement": "Nets whose angles are preserved at initialisation reach a higher distance ratio after "
                          "training",
-            "verdict": verdict, "evidence": evidence,
+            **claim_result(primary, [second], evidence),
             "quantity": "distance ratio r on h^L of the test set after training, per architecture (mean over depths "
                         "and seeds, SE); theta^L/theta0 of the exact map",
             "method": "SGD training study shared with figs. 11-12 (anglefish.numeric.classify); z tests of the "
@@ -171,31 +185,34 @@ def claim_ratio_error_correlation(result: dict) -> dict:
     readings = correlation_summary(result)
     pearson, spearman, within_depth, paper_subset = readings
 
-    def strong(c):
-        return c["defined"] and c["hi"] < 0 and c["r"] <= t
+    def judge(c):
+        if not c["defined"]:
+            return "not checkable", "the correlation is undefined (constant test errors or ratios, or < 4 nets)", None
+        text = f"r = {c['r']:.2f} [{c['lo']:.2f}, {c['hi']:.2f}] over {c['n']} nets"
+        if c["hi"] < 0 and c["r"] <= t:
+            return "holds", f"{text}: strongly negative (r <= {t:.2f})", None
+        if c["hi"] < 0:
+            return ("holds with another rate", f"{text}: negative, but weaker than the paper's -0.91 "
+                    f"(r > {t:.2f}, the upper 95% limit of -0.91 over 9 nets)", f"correlation {c['r']:.2f}")
+        return "fails", f"{text}: not significantly negative", f"correlation {c['r']:.2f}"
 
-    def negative(c):
-        return c["defined"] and c["hi"] < 0
-
-    if not pearson["defined"]:
-        verdict, reading = "not checkable", "correlation undefined (constant test errors or ratios, or < 4 nets)"
-    elif strong(pearson):
-        verdict, reading = "holds", "Pearson over all nets, strong"
-    elif strong(spearman):
-        verdict, reading = "holds in another reading", "Spearman rank correlation over all nets, strong"
-    elif negative(pearson) or negative(spearman):
-        verdict, reading = "holds in another reading", "negative and significant, but weaker than the threshold"
-    else:
-        verdict, reading = "fails", "no significantly negative correlation"
     evidence = {"pearson_all_nets": pearson, "spearman_all_nets": spearman,
                 "pearson_within_depth": within_depth, "pearson_depths_le_3_first_seed": paper_subset,
-                "strong_threshold": t,
-                "paper": {"r": PAPER_R, "n": PAPER_N}, "reading": reading,
+                "strong_threshold": t, "paper": {"r": PAPER_R, "n": PAPER_N},
                 "errors_distinct_values": int(len({r["error_after"] for r in result["rows"]})),
                 "n_test": int(result["dataset"]["n_test"])}
+    model = f"mlp, resnet, resnet-bn trained by SGD ({result['settings']['seeds']} nets per architecture and depth)"
+    rows = []
+    for name, c, quantity in (("Pearson over all trained nets (the paper's)", pearson, "Pearson r(test error, r after)"),
+                              ("Spearman over all trained nets", spearman, "Spearman rank correlation"),
+                              ("within depth (partial, given depth)", within_depth, "Pearson of depth-centred values"),
+                              ("paper-like subset (depths <= 3, first seed)", paper_subset, "Pearson over 9 nets")):
+        verdict, why, law = judge(c)
+        rows.append(Reading(name, quantity, model, f"test set: {_task(result)}", verdict, why,
+                            {"correlation": c}, true_law=law))
     return {"id": "acml-fig12-ratio-error-correlation", "source": f"{ACML}, Fig. 12",
             "statement": "The distance ratio after training correlates with the test error (-0.91 over 9 nets)",
-            "verdict": verdict, "evidence": evidence,
+            **claim_result(rows[0], rows[1:], evidence),
             "quantity": "Pearson correlation of test error with r after training over the trained nets",
             "method": "SGD training study shared with figs. 11-12; Pearson with 95% Fisher-z interval, threshold "
                       f"{t:.3f} = upper 95% limit of the paper's -0.91 (n = 9); Spearman as a second reading"}
@@ -226,12 +243,15 @@ def claim_mlp_degrades_ratio(result: dict) -> dict:
     z_mlp = _z(b_mlp, se_mlp, 0.0, 0.0)
     relax = {a: _z(slopes[a][0], slopes[a][1], b_mlp, se_mlp) for a in ("resnet", "resnet-bn")}
     z_bn_vs_resnet = _z(slopes["resnet-bn"][0], slopes["resnet-bn"][1], slopes["resnet"][0], slopes["resnet"][1])
+    text = (f"slope of log r per block: MLP {b_mlp:.3f} (z = {z_mlp:.1f}); relaxation vs MLP: "
+            + ", ".join(f"{a} z = {z:.1f}" for a, z in relax.items()))
     if z_mlp < -Z and all(z > Z for z in relax.values()):
-        verdict = "holds"
+        verdict, why = "holds", f"the MLP's r falls with depth and both skip and BN flatten the fall ({text})"
     elif z_mlp >= -Z or any(z < -Z for z in relax.values()):
-        verdict = "fails"
+        verdict, why = "fails", (f"the MLP's r does not fall significantly with depth ({text})" if z_mlp >= -Z else
+                                 f"a relaxation is significantly reversed ({text})")
     else:
-        verdict = "not checkable"
+        verdict, why = "not checkable", f"a relaxation is within the noise ({text})"
     cells = summarize_study(result)
     depths = [int(d) for d in result["settings"]["depths"]]
     by_depth = {a: [c["ratio_before_mean"] for c in cells if c["architecture"] == a] for a in slopes}
@@ -243,10 +263,13 @@ def claim_mlp_degrades_ratio(result: dict) -> dict:
         "ratio_inputs": result["dataset"]["ratio_inputs"],
         "ratio_before_last_over_first_depth": {a: by_depth[a][-1] / by_depth[a][0] for a in slopes},
     }
+    primary = Reading("slopes of log r with depth at initialisation", "OLS slope of log r (h^L, test set) per block",
+                      f"mlp, resnet, resnet-bn at initialisation, {result['settings']['seeds']} nets per depth",
+                      f"L = {depths[0]}..{depths[-1]}", verdict, why, evidence)
     return {"id": "acml-remark-mlp-degrades-ratio", "source": f"{ACML}, remarks on Figs. 8-11",
             "statement": "At initialisation the MLP degrades the distance ratio with depth; skip connections and "
                          "BN relax this",
-            "verdict": verdict, "evidence": evidence,
+            **claim_result(primary),
             "quantity": "slope of log r (h^L, test set, at initialisation) per block, per architecture",
             "method": "random initialisations of the training study shared with figs. 11-12; OLS slope over all "
                       "nets with its standard error; z tests"}
@@ -273,13 +296,12 @@ def training_claims(quick: bool = True, seed: int = 0, *, data_dir=None, progres
         try:
             claim = globals()[name](result)
         except AnglefishError as err:
-            claim = {"id": cid, "source": ACML, "statement": "", "verdict": "not checkable",
-                     "evidence": {"reason": str(err)}, "quantity": "", "method": ""}
+            claim = {"id": cid, "source": ACML, "statement": "", **not_checkable(str(err)), "quantity": "",
+                     "method": ""}
         claim["evidence"]["study"] = {"settings": result["settings"], "seed": int(seed), "quick": bool(quick),
                                       "dataset": {k: result["dataset"][k] for k in ("name", "dim", "n_train",
                                                                                     "n_test", "classes")}}
-        if claim["verdict"] not in VERDICTS:
-            raise AssertionError(f"claim {claim['id']}: unknown verdict {claim['verdict']!r}")
+        validate(claim, claim["id"])
         out.append(claim)
     return out
 
