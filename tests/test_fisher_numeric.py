@@ -372,3 +372,33 @@ def test_gram_refuses_mismatched_arguments():
         ntk_gram("mlp", params, x[:, :3])
     with pytest.raises(AnglefishError, match="eta"):
         gradient_descent(params, x, np.zeros((2, 3)), 0, 1)
+
+
+# ----------------------------------------------------------------- both thresholds, batched
+def test_batched_runs_equal_one_run_per_learning_rate():
+    """Every network of a batched run follows exactly the gradient descent it would follow alone."""
+    from anglefish.numeric.training import _draw_problem, _repeat, batched_runs, rose
+
+    arch, params, x, y = _draw_problem("resnet", 2, 16, 8, 3, "teacher", None, np.float64)
+    etas = np.array([0.01, 0.2, 3.0])
+    out = batched_runs(_repeat(params, 3), np.repeat(x, 3, axis=0), np.repeat(y, 3, axis=0), etas, 20)
+    for k, eta in enumerate(etas):
+        losses = gradient_descent(params.copy(), x, y, eta, 20, stop_when_converged=True)[:, 0]
+        losses = losses[~np.isnan(losses)]
+        rises = np.nonzero(rose(losses[:-1], losses[1:], losses[0]))[0]
+        assert out["rose"][k] == bool(rises.size)
+        assert out["rise_step"][k] == (rises[0] if rises.size else -1)
+        assert out["diverged"][k] == bool(not np.isfinite(losses[-1]) or losses[-1] > 1e3 * losses[0])
+
+
+def test_learning_rate_thresholds_do_not_depend_on_how_many_initialisations_run():
+    from anglefish.numeric.training import learning_rate_thresholds
+
+    two = learning_rate_thresholds("resnet-bn", 2, 24, 8, inits=2, seed=4, steps=30)
+    one = learning_rate_thresholds("resnet-bn", 2, 24, 8, inits=1, seed=4, steps=30)
+    for key in ("lambda_max", "ratio_monotone", "ratio_divergence"):
+        assert one["per_init"][key][0] == two["per_init"][key][0]
+    per = two["per_init"]
+    for m, d in zip(per["ratio_monotone"], per["ratio_divergence"]):
+        assert m is not None and d is not None and 0.5 < m <= d  # monotone decrease ends first
+    assert two["summary"]["ratio_divergence"]["lo"] <= two["summary"]["ratio_divergence"]["mean"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
@@ -96,6 +97,15 @@ def rose(prev: np.ndarray, cur: np.ndarray, first: np.ndarray) -> np.ndarray:
     return (cur > prev * (1 + RISE_RTOL)) & (prev >= CONVERGED * first)
 
 
+def _loss_step(params: Params, x, y, with_gradient: bool):
+    """(loss per seed with overflow as inf, gradient or (None, None)) at the current parameters."""
+    if with_gradient:
+        lk, grads = loss_and_gradient(params, x, y)
+    else:
+        lk, grads = loss(params, x, y), (None, None)
+    return np.where(np.isfinite(lk), lk, np.inf), grads
+
+
 def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, steps: int,
                      stop_on_rise: bool = False, stop_when_converged: bool = False):
     """Run up to ``steps`` full-batch GD steps in place on ``params``; return the losses L_0 .. L_steps.
@@ -110,11 +120,7 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
     losses = np.full((steps + 1, params.seeds), np.nan)
     step = params.dtype(eta)
     for k in range(steps + 1):
-        if k < steps:
-            lk, (gw, gv) = loss_and_gradient(params, x, y)
-        else:
-            lk = loss(params, x, y)
-        lk = np.where(np.isfinite(lk), lk, np.inf)
+        lk, (gw, gv) = _loss_step(params, x, y, k < steps)
         losses[k] = lk
         if k == steps or not np.all(np.isfinite(lk)):
             break
@@ -157,11 +163,15 @@ def make_targets(arch: Architecture | str, depth: int, width: int, x: np.ndarray
     return np.sign(np.einsum("sd,sdt->st", w, x.astype(np.float64)))
 
 
-def _setup(arch, depth, width, samples, seed, targets, bn, dtype):
+def _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits: int = 1):
+    """Validated arguments and the drawn problem of ``inits`` initialisations: (arch, params, x, y).
+    Initialisation s is generator s of ``spawn_generators(seed, inits)`` -- inputs, then weights, as
+    :func:`fisher_spectrum` draws them -- with the targets of :func:`make_targets`."""
     arch = get_architecture(arch)
     depth = check_int(depth, "depth")
     width = check_int(width, "width")
     samples = check_int(samples, "samples")
+    inits = check_int(inits, "inits")
     if bn is not None and bn not in BN_KINDS:
         raise AnglefishError(f"bn must be one of {', '.join(BN_KINDS)} or None, got {bn!r}")
     if uses_batch_bn(arch, bn) and samples < 2:
@@ -169,11 +179,16 @@ def _setup(arch, depth, width, samples, seed, targets, bn, dtype):
     if targets not in TARGETS:
         raise AnglefishError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
     dtype = _check_dtype(dtype)
-    rngs = spawn_generators(seed, 1)  # the same initialisation as fisher_spectrum(seed=seed, seeds=1)
+    rngs = spawn_generators(seed, inits)
     x = draw_inputs(width, samples, rngs, dtype)
     params = init_params(arch, depth, width, width, rngs, bn=bn, dtype=dtype)
     y = make_targets(arch, depth, width, x, seed, targets, bn)
     return arch, params, x, y
+
+
+def _setup(arch, depth, width, samples, seed, targets, bn, dtype):
+    # one initialisation: the same as fisher_spectrum(seed=seed, seeds=1)
+    return _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype)
 
 
 def train(arch: Architecture | str, depth: int, width: int, samples: int, seed: int, eta: float,
@@ -313,3 +328,183 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
         "diverges_ratio": div_at / predicted, "divergence_factor": divergence_factor,
         "initial_loss": loss0, "evaluations": evaluations,
     }
+
+
+# ----------------------------------------------------------------- both thresholds, several initialisations
+#: grid of the first pass, in units of 2/lambda_max of each initialisation: 2^(k/2), k = -2 .. 12
+THRESHOLD_GRID = tuple(2.0 ** (k / 2) for k in range(-2, 13))
+
+
+def _repeat(params: Params, copies: int) -> Params:
+    """Each network of ``params`` repeated ``copies`` times along the seed axis (network s becomes
+    rows s*copies .. s*copies + copies - 1)."""
+    return Params(params.arch, params.depth, params.width, params.in_dim, params.bn,
+                  [np.repeat(w, copies, axis=0) for w in params.weights], list(params.owners),
+                  np.repeat(params.readout, copies, axis=0))
+
+
+def batched_runs(params: Params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: int,
+                 divergence_factor: float = 1e3):
+    """Full-batch GD of every network s of ``params`` with its own learning rate ``etas[s]``, all at
+    once (one array pass per step; the networks are independent along the seed axis).
+
+    Per network: ``rose`` -- some step k < ``steps`` raised the loss (:func:`rose`, counted while
+    L_k >= CONVERGED x L_0); ``rise_step`` -- the first such step (-1 if none); ``diverged`` -- the loss
+    after ``steps`` steps exceeds ``divergence_factor`` x L_0 or is not finite.  A network whose loss
+    falls below CONVERGED x L_0 is frozen (counts as neither rising nor diverging), as in
+    :func:`monotone_threshold`; a network whose loss overflows is frozen as diverged.
+    """
+    s = params.seeds
+    etas = np.asarray(etas, dtype=np.float64)
+    if etas.shape != (s,) or not np.all(np.isfinite(etas) & (etas > 0)):
+        raise AnglefishError(f"etas must be {s} positive finite numbers")
+    steps = check_int(steps, "steps")
+    rise_step = np.full(s, -1)
+    active = np.ones(s, dtype=bool)
+    first = prev = None
+    final = np.full(s, np.nan)
+    for k in range(steps + 1):
+        lk, (gw, gv) = _loss_step(params, x, y, k < steps)
+        if first is None:
+            first = lk.copy()
+        final = np.where(active, lk, final)
+        if prev is not None:
+            up = rose(prev, lk, first) & active & (rise_step < 0)
+            rise_step[up] = k - 1
+        done_now = ~np.isfinite(lk) | (lk < CONVERGED * first)
+        active &= ~done_now
+        if k == steps or not active.any():
+            break
+        prev = lk
+        step = np.where(active, etas, 0.0).astype(params.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # frozen networks may hold nan: never read again
+            for w, g in zip(params.weights, gw):
+                w -= step[:, None, None] * g
+            params.readout -= step[:, None] * gv
+    diverged = ~np.isfinite(final) | (final > divergence_factor * first)
+    return {"rose": rise_step >= 0, "rise_step": rise_step, "diverged": diverged, "final_loss": final,
+            "initial_loss": first}
+
+
+def _first_switch(flags: np.ndarray) -> int:
+    """Index of the first True in a row of grid flags (len if none)."""
+    hits = np.nonzero(flags)[0]
+    return int(hits[0]) if hits.size else len(flags)
+
+
+def _mean_ci(values, level: float = 0.95) -> dict:
+    """Mean of a sample with its Student-t confidence interval (None bounds for one value)."""
+    from scipy import stats
+
+    v = np.asarray([x for x in values if np.isfinite(x)], dtype=np.float64)
+    out = {"mean": float(v.mean()) if v.size else None, "n": int(v.size), "level": level,
+           "lo": None, "hi": None, "sd": None}
+    if v.size >= 2:
+        sd = float(v.std(ddof=1))
+        half = float(stats.t.ppf((1 + level) / 2, v.size - 1)) * sd / math.sqrt(v.size)
+        out.update(sd=sd, lo=out["mean"] - half, hi=out["mean"] + half)
+    return out
+
+
+def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, samples: int, inits: int = 4,
+                             seed: int = 0, steps: int = 50, targets: str = "teacher", bn: str | None = None,
+                             refine: int = 15, divergence_factor: float = 1e3, dtype=np.float64,
+                             progress=None) -> dict:
+    """Both learning-rate thresholds of full-batch GD, over ``inits`` random initialisations.
+
+    Initialisation s is generator s of ``spawn_generators(seed, inits)``: inputs, then weights (as
+    :func:`fisher_spectrum`), targets from :func:`make_targets` (``targets``).  For each one, in
+    units r = eta lambda_max / 2 of its own lambda_max (largest eigenvalue of F = K/T at
+    initialisation):
+
+    * ``monotone``: the smallest r on the grid at which the loss rises within ``steps`` steps
+      (:func:`rose`); below it GD decreases the loss monotonically in those steps.  Theory: r = 1
+      (eta = 2/lambda_max), up to the drift of lambda_max during training.
+    * ``divergence``: the smallest r at which the loss after ``steps`` steps exceeds
+      ``divergence_factor`` x L_0 or is not finite -- the largest learning rate at which training
+      still converges (in the sense of this step budget) lies below it.  Above r = 1 and below it
+      lies the catapult phase: the loss first rises, then falls.
+
+    Search: every r of :data:`THRESHOLD_GRID` (ratio sqrt(2), 0.5 .. 64) at once, then the bracket
+    [r_(k-1), r_k] of each switch split into ``refine`` + 1 log-equal parts (resolution
+    2^(1/(2 (refine + 1))), 2.2% for refine = 15), all initialisations and learning rates in one
+    batched array pass per step (:func:`batched_runs`).  The grid assumes one switch in r (the
+    count of extra switches on the first grid is reported as ``non_monotone``); a switch beyond 64
+    is reported as None.
+
+    Returns per initialisation (lists): lambda_max, eta_monotone, eta_divergence (the upper end of
+    the final bracket, None if not found), ratio_monotone, ratio_divergence; and summaries (mean and
+    95% t-interval over initialisations) of each, plus the settings.
+    """
+    steps = check_int(steps, "steps")
+    refine = check_int(refine, "refine")
+    with threadpool_limits(limits=1, user_api="blas"):  # many small batched products: one thread is fastest
+        problem = _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits)
+        return _thresholds(*problem, seed, steps, targets, bn, refine, divergence_factor, progress)
+
+
+def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence_factor, progress):
+    inits, samples = params.seeds, x.shape[2]
+    depth, width = params.depth, params.width
+    lam = np.linalg.eigvalsh(ntk_gram(arch, params, x) / samples)[:, -1]
+    grid = np.asarray(THRESHOLD_GRID)
+    g = len(grid)
+
+    def run(ratios: np.ndarray):
+        """ratios (inits, k) -> (rose, diverged) flags of the same shape."""
+        k = ratios.shape[1]
+        p = _repeat(params, k)
+        xs, ys = np.repeat(x, k, axis=0), np.repeat(y, k, axis=0)
+        etas = (2.0 * ratios / lam[:, None]).reshape(-1)
+        out = batched_runs(p, xs, ys, etas, steps, divergence_factor)
+        return out["rose"].reshape(inits, k), out["diverged"].reshape(inits, k)
+
+    total = 2
+    rose1, div1 = run(np.broadcast_to(grid, (inits, g)).copy())
+    if progress is not None:
+        progress(1, total)
+    result = {}
+    brackets = {}
+    for name, flags in (("monotone", rose1), ("divergence", div1)):
+        idx = np.array([_first_switch(f) for f in flags])
+        extra = [int(np.sum(np.diff(f.astype(int)) != 0) - (1 if i < g else 0)) for f, i in zip(flags, idx)]
+        brackets[name] = idx
+        result[name] = {"first_grid_index": idx, "non_monotone": extra}
+    # refine both brackets in one pass: (inits, 2 * refine) ratios
+    fine = []
+    for name in ("monotone", "divergence"):
+        idx = brackets[name]
+        lo = np.where(idx > 0, grid[np.clip(idx - 1, 0, g - 1)], grid[0] / 2 ** 0.5)
+        hi = np.where(idx < g, grid[np.clip(idx, 0, g - 1)], np.inf)
+        steps_in = np.arange(1, refine + 1) / (refine + 1)
+        finite_hi = np.where(np.isfinite(hi), hi, lo * 2 ** 0.5)
+        fine.append(np.exp(np.log(lo)[:, None] + steps_in[None, :] * np.log(finite_hi / lo)[:, None]))
+        result[name].update(lo=lo, hi=hi)
+    rose2, div2 = run(np.concatenate(fine, axis=1))
+    if progress is not None:
+        progress(2, total)
+    per = {"lambda_max": [float(v) for v in lam]}
+    for j, (name, flags) in enumerate((("monotone", rose2[:, :refine]), ("divergence", div2[:, refine:]))):
+        lo, hi, points = result[name]["lo"], result[name]["hi"], fine[j]
+        upper = []
+        for i in range(inits):
+            if not np.isfinite(hi[i]):
+                upper.append(None)
+                continue
+            k = _first_switch(flags[i])
+            upper.append(float(points[i, k]) if k < refine else float(hi[i]))
+        per[f"ratio_{name}"] = upper
+        per[f"eta_{name}"] = [None if r is None else 2.0 * r / float(lam[i]) for i, r in enumerate(upper)]
+        per[f"non_monotone_{name}"] = result[name]["non_monotone"]
+    resolution = 2 ** (0.5 / (refine + 1)) - 1
+    summary = {key: _mean_ci([v if v is not None else math.nan for v in per[key]])
+               for key in ("lambda_max", "eta_monotone", "eta_divergence", "ratio_monotone", "ratio_divergence")}
+    summary["log_eta_divergence"] = _mean_ci([math.log(v) if v else math.nan for v in per["eta_divergence"]])
+    summary["log_eta_monotone"] = _mean_ci([math.log(v) if v else math.nan for v in per["eta_monotone"]])
+    return {"architecture": arch.name, "depth": depth, "width": width, "samples": samples, "inits": inits,
+            "seed": seed, "steps": steps, "targets": targets, "bn": bn, "divergence_factor": divergence_factor,
+            "resolution": resolution, "grid": list(THRESHOLD_GRID), "per_init": per, "summary": summary,
+            "convention": ("thresholds in units of 2/lambda_max of each initialisation (ratio_*) and as learning "
+                           "rates (eta_*); eta_* is the upper end of a bracket of relative width 'resolution'; "
+                           "monotone: the loss rises within 'steps' steps; divergence: the loss after 'steps' "
+                           "steps exceeds divergence_factor x L0")}
