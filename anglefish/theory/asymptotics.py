@@ -41,7 +41,7 @@ _J = sp.Symbol("j", integer=True, nonnegative=True)
 #: starting angles at which the laws are checked against the iterated exact map
 CHECK_THETA0 = (0.1, 0.5, 1.5, 3.0)
 #: depths at which the remaining error is reported
-CHECK_DEPTHS = (10**2, 10**3, 10**4, 10**5, 10**6)
+CHECK_DEPTHS = (10, 10**2, 10**3, 10**4, 10**5, 10**6)
 
 #: the constant of a geometric law, lim theta_l / s^l; depends on the whole trajectory
 KOENIGS = sp.Function("K")

@@ -879,7 +879,6 @@ def _fisher_law(arch: Architecture, params: str) -> dict:
     reading = {"all": "all weights", "readout": "the readout v only",
                "last": "the weights of the last block, K = L - 1, as L grows",
                "block": f"the weights of block K = {k}, held fixed as L grows"}[kind]
-    accuracy = _law_accuracy(arch, kind, k, s1, s2)
     return {
         "architecture": arch.name, "params": params, "reading": reading,
         "quantity": "lambda_max / N (N -> oo, T inputs)",
@@ -891,42 +890,8 @@ def _fisher_law(arch: Architecture, params: str) -> dict:
         "mean_eigenvalue": _law_dict(mean, mean_q),
         "eta_max": _law_dict(eta, "N * eta_max"),
         "steps": steps,
-        "accuracy": accuracy,
         "bounds": "kappa1/T <= lambda_max/N <= kappa1",
     }
-
-
-#: depths at which ``fisher_law`` reports iterate / leading law
-ACCURACY_DEPTHS = (100, 1000)
-
-
-def _law_accuracy(arch: Architecture, kind: str, k, s1: Scale, s2: Scale) -> dict:
-    """iterate / leading law of kappa1 and kappa2 at ``ACCURACY_DEPTHS`` (None where the law
-    has an unknown trajectory constant).  Leading laws with logarithms converge slowly."""
-    out = {}
-    for depth in ACCURACY_DEPTHS:
-        traj = kappa_numeric(arch, depth)
-        kk = depth - 1 if kind == "last" else k
-        k1, k2 = traj.kappas("block" if kind == "last" else kind, kk)
-        if not 0 <= k2 <= k1:
-            raise AnglefishError(f"{arch.name}: kappa2 = {float(k2):g} outside [0, kappa1] at L = {depth}; "
-                                 "the lambda_max law assumes 0 <= kappa2 <= kappa1")
-        row = {}
-        for name, value, scale in (("kappa1", k1, s1), ("kappa2", k2, s2)):
-            if scale is None:
-                row[name] = None
-                continue
-            lead = scale.leading().subs(DEPTH, depth)
-            if lead.free_symbols:
-                row[name] = None
-            elif lead == 0:
-                row[name] = None if value != 0 else 1.0
-            else:
-                with mpmath.workdps(DEFAULT_DPS):
-                    row[name] = float(value / mpmath.mpf(sp.N(lead, DEFAULT_DPS)._to_mpmath(mpmath.mp.prec)))
-        out[depth] = row
-    return {"iterate_over_leading": out,
-            "note": "leading laws with log L converge like 1/log L (slowly); MLP and ResNet like 1/L"}
 
 
 def fisher_law(arch: Architecture | str, params: str = "all") -> dict:
@@ -941,7 +906,15 @@ def fisher_law(arch: Architecture | str, params: str = "all") -> dict:
     """
     arch = get_architecture(arch)
     parse_params(params)
-    return _fisher_law(arch, params)
+    return _fisher_law_with_accuracy(arch, params)
+
+
+@lru_cache(maxsize=None)
+def _fisher_law_with_accuracy(arch: Architecture, params: str) -> dict:
+    from .accuracy import law_accuracy
+
+    law = _fisher_law(arch, params)
+    return {**law, "accuracy": law_accuracy(arch, params, law=law)}
 
 
 def law_value(law_entry: dict, depth: int, samples: int | None = None, dps: int = DEFAULT_DPS):
