@@ -24,8 +24,8 @@ def test_verify_quick_passes_and_writes_both_files(quick_report):
     for check in report["checks"]:
         assert set(check) >= {"id", "architecture", "passed", "statistic", "tolerance", "false_alarm_rate"}
     for claim in report["claims"]:
-        assert set(claim) >= {"id", "source", "statement", "verdict", "evidence"}
-        assert claim["verdict"] in VERDICTS
+        assert set(claim) >= {"id", "source", "statement", "verdict", "evidence", "primary_reading", "readings"}
+        assert claim["verdict"] in VERDICTS and "another reading" not in claim["verdict"]
     assert set(report["calibration"]) >= {"power", "false_alarm_rate", "mutants"}
     text = (out / "report.md").read_text()
     assert "## Published claims" in text and "## Calibration" in text
@@ -88,3 +88,14 @@ def test_readme_verdict_table_matches_the_computed_verdicts(quick_report):
     for ids, verdict in rows:
         for claim_id in re.findall(r"`([^`]+)`", ids):
             assert verdicts[claim_id] == verdict.strip(), claim_id
+
+
+def test_readme_vocabulary_is_the_toolkits():
+    import pathlib
+    import re
+
+    from anglefish.verify.verdicts import MEANING
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = dict(re.findall(r"^\| ([a-z][a-z ]+) \| (.+) \|$", readme, flags=re.M))
+    assert {k: rows.get(k) for k in MEANING} == MEANING

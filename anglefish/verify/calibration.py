@@ -120,13 +120,14 @@ class Calibration:
     z_within_2: float  # fraction of standardised residuals with |t| <= 2 (nominal 0.9545)
     elapsed_s: float
     settings: dict = field(default_factory=dict)
+    families: dict = field(default_factory=dict)  # per family of checks (angle, fisher): power, false alarms
 
     def as_dict(self) -> dict:
         return {"power": self.power, "caught": self.caught, "mutants": self.mutants,
                 "false_alarm_rate": self.false_alarm_rate, "false_alarm_upper_95": self.false_alarm_upper_95,
                 "false_alarms": self.false_alarms, "checks_run": self.checks_run,
                 "fraction_abs_t_within_2": self.z_within_2, "nominal_fraction_within_2": 0.9545,
-                "elapsed_s": self.elapsed_s, "settings": self.settings}
+                "elapsed_s": self.elapsed_s, "settings": self.settings, "families": self.families}
 
 
 def clopper_pearson_upper(failures: int, trials: int, level: float = 0.95) -> float:
@@ -150,14 +151,22 @@ def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> 
     from .contracts import fisher_dense_mc, fisher_vs_dense
 
     rows, null = [], []
+    base = {k: v for k, v in config.items() if k != "depths"}
+    depths = config.get("depths", (config.get("depth", 3),))
+    base.pop("depth", None)
     for a in architectures:
-        mc = fisher_dense_mc(a, seed=seed, **config)
-        null += [o for o in fisher_vs_dense(a, seed=seed, alpha=alpha, mc=mc, **config) if o.applicable]
+        failed = {scale: [] for scale in DK_SCALES}
+        for depth in depths:
+            mc = fisher_dense_mc(a, depth=depth, seed=seed, **base)
+            null += [o for o in fisher_vs_dense(a, depth=depth, seed=seed, alpha=alpha, mc=mc, **base)
+                     if o.applicable]
+            for scale in DK_SCALES:
+                outcomes = fisher_vs_dense(a, depth=depth, derivative_kernel_scale=scale, seed=seed, alpha=alpha,
+                                           mc=mc, **base)
+                failed[scale] += [f"{o.id} (L={depth})" for o in outcomes if o.applicable and not o.passed]
         for scale in DK_SCALES:
-            outcomes = fisher_vs_dense(a, derivative_kernel_scale=scale, seed=seed, alpha=alpha, mc=mc, **config)
-            failed = [o.id for o in outcomes if o.applicable and not o.passed]
-            rows.append({"architecture": a, "mutant": f"derivative kernel x {scale:g}", "caught": bool(failed),
-                         "failed_checks": failed})
+            rows.append({"architecture": a, "mutant": f"derivative kernel x {scale:g}", "family": "fisher",
+                         "caught": bool(failed[scale]), "failed_checks": failed[scale]})
     return rows, null
 
 
@@ -203,13 +212,22 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                 for outcome in theory_vs_gram(mc, theory=m.theory(mc.depth, mc.theta0), alpha=alpha):
                     if not outcome.passed:
                         failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0})")
-            rows.append({"architecture": a, "mutant": m.name, "caught": bool(failed), "failed_checks": failed})
+            rows.append({"architecture": a, "mutant": m.name, "family": "angle", "caught": bool(failed),
+                         "failed_checks": failed})
+    families = {"angle": {"checks_run": checks, "false_alarms": failures}}
     if fisher is not None:
         fisher_rows, fisher_null = fisher_mutant_rows(architectures, fisher, seed, alpha)
         rows += fisher_rows
-        for outcome in fisher_null:  # the correct theory on the networks that judge the mutants
-            checks += 1
-            failures += not outcome.passed
+        f_fail = sum(not o.passed for o in fisher_null)  # the correct theory on the networks that judge the mutants
+        families["fisher"] = {"checks_run": len(fisher_null), "false_alarms": f_fail}
+        checks += len(fisher_null)
+        failures += f_fail
+    for name, fam in families.items():
+        own = [r for r in rows if r.get("family") == name]
+        fam.update(mutants=len(own), caught=sum(r["caught"] for r in own),
+                   power=sum(r["caught"] for r in own) / len(own) if own else float("nan"),
+                   false_alarm_rate=fam["false_alarms"] / fam["checks_run"] if fam["checks_run"] else float("nan"),
+                   false_alarm_upper_95=clopper_pearson_upper(fam["false_alarms"], fam["checks_run"]))
     caught = sum(r["caught"] for r in rows)
     ts = np.asarray(ts)
     return Calibration(
@@ -217,7 +235,7 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         false_alarm_rate=failures / checks if checks else float("nan"),
         false_alarm_upper_95=clopper_pearson_upper(failures, checks), false_alarms=failures,
         checks_run=checks, z_within_2=float(np.mean(np.abs(ts) <= 2)) if len(ts) else float("nan"),
-        elapsed_s=time.perf_counter() - t0,
+        elapsed_s=time.perf_counter() - t0, families=families,
         settings={"width": width, "seeds": seeds, "repeats": repeats, "alpha": alpha, "seed": seed,
                   "battery": [list(b) for b in BATTERY], "architectures": list(architectures),
                   "perturbation": PERTURBATION,

@@ -247,17 +247,51 @@ FISHER_CHECKS = (("fisher_lambda_max_vs_dense", "all", "lambda_max", -1),
                  ("fisher_first_block_vs_dense", "layer:0", "mean_eigenvalue", 1))
 
 
+_FISHER_MC: dict = {}
+
+
 def fisher_dense_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12,
                     seed: int = 0) -> dict:
     """Exact Fisher spectra of ``seeds`` dense networks at widths N and 2N, for every parameter
-    subset of :data:`FISHER_CHECKS`: {(width, subset): fisher_spectrum(...)}.  The subsets of one
-    width are computed on the same networks (same generators)."""
-    from ..numeric.fisher import fisher_spectrum
+    subset of :data:`FISHER_CHECKS`: {(width, subset): summary}.  The subsets of one width are
+    computed on the same networks: each network is drawn once (inputs, then weights, from its own
+    generator, exactly as :func:`anglefish.numeric.fisher.fisher_spectrum` draws it) and its Gram
+    restricted to each subset.  Remembered per process (several theories are judged on the same
+    networks: the contract, the calibration's mutants)."""
+    from ..numeric.fisher import draw_inputs, init_params, ntk_gram
+    from ..numeric.simulate import spawn_generators
 
     arch = get_architecture(arch)
+    key = (arch.name, repr(arch.block), depth, width, samples, seeds, seed)
+    if key in _FISHER_MC:
+        return _FISHER_MC[key]
     subsets = sorted({c[1] for c in FISHER_CHECKS})
-    return {(n, sub): fisher_spectrum(arch, depth, n, samples, seeds, subset=sub, seed=seed * 2 + k)
-            for k, n in enumerate((width, 2 * width)) for sub in subsets}
+    out = {}
+    for k, n in enumerate((width, 2 * width)):
+        rngs = spawn_generators(seed * 2 + k, seeds)
+        lam = {sub: [] for sub in subsets}
+        mean = {sub: [] for sub in subsets}
+        n_params = {}
+        for g in rngs:  # one network at a time: memory of one network's weights
+            x = draw_inputs(n, samples, [g])
+            params = init_params(arch, depth, n, n, [g])
+            for sub in subsets:
+                gram = ntk_gram(arch, params, x, sub)[0]
+                n_params[sub] = params.n_params(sub)
+                lam[sub].append(float(np.linalg.eigvalsh(gram / samples)[-1]))
+                mean[sub].append(float(np.trace(gram) / (samples * n_params[sub])))
+        for sub in subsets:
+            row = {}
+            for name, values in (("lambda_max", lam[sub]), ("mean_eigenvalue", mean[sub])):
+                v = np.asarray(values)
+                row[name] = float(v.mean())
+                row[f"{name}_se"] = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
+            row["n_params"] = n_params[sub]
+            out[n, sub] = row
+    _FISHER_MC[key] = out
+    while len(_FISHER_MC) > 64:
+        _FISHER_MC.pop(next(iter(_FISHER_MC)))
+    return out
 
 
 def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12, seed: int = 0,

@@ -1,4 +1,4 @@
-"""The Fisher-information and learning-rate claims, adjudicated from the derived depth laws.
+"""The Fisher-information and learning-rate claims, adjudicated.
 
 Claims (data, below in ``CLAIMS``):
 
@@ -9,53 +9,64 @@ Claims (data, below in ``CLAIMS``):
 * Seed report: the largest learning rate that converges is exponentially small in depth for
   the ResNet, and only reciprocally small (proportional to 1/L) with BN.
 
-Everything the claims are held against is computed: the infinite-width NTK/Fisher theory of
-:mod:`anglefish.theory.ntk` (its module docstring states the convention: T orthogonal inputs,
-all weights including the readout, population BN not differentiated, eta_max = 2/lambda_max)
-gives the large-L law of each quantity as base^L L^p (log L)^s (``fisher_law``), and the
-numbers per depth (``fisher_theory``'s kappas) are shown next to it.  The paper's own FIM
-convention is unknown, so each claim is read several ways:
+Primary readings (:mod:`anglefish.verify.verdicts`).  The abstract does not say which eigenvalue
+statistic it means; its conclusion is about the largest usable learning rate, which is set by
+eta_max = 2/lambda_max (Karakida, Akaho & Amari 2019), and the seed report derives its learning-rate
+claims from the eigenvalue claims through that relation.  So the reading that decides the papers'
+conclusion -- the primary one -- is lambda_max of the whole FIM (all weights), resp. eta_max =
+2/lambda_max of the whole network, in the infinite-width NTK theory of :mod:`anglefish.theory.ntk`
+(its convention: T orthogonal inputs, all weights including the readout, population BN as in the
+proofs), as L -> oo.  Other readings are reported beside it and never promoted:
 
-  readings of an eigenvalue claim: whole FIM lambda_max / N; whole FIM N m_lambda (N -> oo);
-      the block of F of the first repeated block (K = 0) and of the last (K = L-1), each by
-      lambda_max / N and by N m_lambda;
-  readings of a learning-rate claim: N eta_max = 2 N / lambda_max of the whole FIM, of the
-      first block and of the last block (training only those weights).  The mean eigenvalue
-      does not set a convergence threshold, so that reading is 'not checkable'.
+  theory: the mean eigenvalue N m_lambda; the blocks of F of the first (K = 0) and last (K = L-1)
+      repeated block, by lambda_max and by m_lambda (eta_max for the rate claims);
+  simulation (dense random networks, L = 1 .. L_max; ``measured=True``): the whole-FIM lambda_max
+      with population BN and with mini-batch BN (ResNet+BN; Karakida et al., NeurIPS 2019, show that
+      mean subtraction can remove the large lambda_max outlier, so the BN kinds may answer
+      differently); for the rate claims the two thresholds of full-batch gradient descent
+      (:func:`anglefish.numeric.training.learning_rate_thresholds`): the largest rate of monotone
+      decrease and the largest rate at which training still converges (divergence threshold),
+      with population and with mini-batch BN.
 
-Rules (applied to the derived law of the quantity; coefficients and T aside):
+Rules for a derived law base^L L^p (log L)^s (coefficients and T aside):
 
-* "does not depend on depth": holds if the law tends to a positive constant; 'holds as a
-  bound only' if it tends to 0 (bounded, but not constant); fails if it grows.
-* "grows exponentially": holds if base > 1; fails otherwise.
-* "grows sub-linearly": holds if the law grows and is o(L); 'holds as a bound only' if it
-  does not grow (it is then o(L), but nothing grows); fails if it is not o(L).
-* A learning-rate claim "eta_max ~ g(L)" is about a safe step size: holds if eta_max has the
-  form of g ("exponentially small": base < 1; "proportional to 1/L": exactly L^-1); if
-  eta_max decays more slowly than g, a step size chosen by the claim is safe but needlessly
-  small: 'holds as a bound only'; if it decays faster, the claimed step size eventually
-  exceeds eta_max: fails.
-* Summary of a claim: 'holds' if it holds in the primary reading (whole FIM lambda_max, resp.
-  its eta_max); else 'holds in another reading' if some reading holds; else 'holds as a bound
-  only' if some reading does; else 'not checkable' if none is checkable; else 'fails'.
+* "does not depend on depth": ``holds`` if it tends to a positive constant, else ``fails``.
+* "grows exponentially": ``holds`` if base > 1, else ``fails``.
+* "grows sub-linearly": ``holds`` if it grows and is o(L); ``fails`` if it does not grow or grows
+  at least linearly (L log L is not sub-linear).
+* "exponentially small": ``holds`` if base < 1, else ``fails``.
+* "proportional to 1/L": ``holds`` if the law is L^-1; ``holds with another rate`` if it decays
+  polynomially with another power or a logarithmic factor (the kind -- only polynomially small --
+  holds, the rate does not; the true law is given); ``fails`` if it is exponentially small or does
+  not decay.
+
+Rules for a simulated depth series (L = 1 .. L_max, seed-averaged logs with standard errors; a
+weighted least-squares fit): growth claims use the local exponent p of log lambda_max against log L
+("sub-linear": holds if p < 1 by more than 2 SE, fails if p > 1 by more than 2 SE, else not
+checkable); rate claims compare the measured threshold with the theory's finite-L 2/lambda_max: if
+their ratio has no significant trend in log L (|slope| <= 2 SE), the measured threshold has the
+theory's depth dependence and the reading inherits the theory law's verdict; otherwise the fitted
+power (for "1/L") or per-block factor (for "exponentially small") of the measured series decides.
+These readings speak only for the depths simulated and are never promoted.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from ..theory.blocks import DEPTH
 from ..theory.ntk import (DEFAULT_DPS, SAMPLES, Scale, fisher_law, kappa_numeric, ntk_recursion)
+from .verdicts import Reading, claim_result
 
 L = DEPTH
 INNS = ("Furusho & Ikeda, INNS-BDDL 2019, 'Effects of skip-connection in ResNet and "
         "batch-normalization on Fisher information matrix' (abstract)")
 SEED = "seed report (learning-rate consequences of the INNS-BDDL 2019 claims)"
-
-VERDICTS = ("holds", "fails", "holds as a bound only", "holds in another reading", "not checkable")
 
 #: depths at which numbers are shown next to the laws, and the number of inputs T used there
 EVIDENCE_DEPTHS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -119,37 +130,41 @@ def _law_entry(law: dict, key: str) -> dict:
             "scale": law["scale"]} if key == "lambda_max" else law[key]
 
 
-def judge_scale(kind: str, scale: Scale) -> tuple[str, str]:
-    """(verdict, reason) for one reading (rules in the module docstring)."""
+def judge_scale(kind: str, scale: Scale) -> tuple[str, str, str | None]:
+    """(verdict, reason, true law or None) for a derived law (rules in the module docstring)."""
     desc = f"{scale.law_class} ({sp.sstr(scale.leading())})"
+    law = sp.sstr(scale.leading())
     if kind == "constant":
         if scale.grows():
-            return "fails", f"grows with depth: {desc}"
+            return "fails", f"grows with depth: {desc}", law
         if scale.law_class == "constant":
-            return "holds", f"tends to a constant: {desc}"
-        return "holds as a bound only", f"bounded but decays: {desc}"
+            return "holds", f"tends to a constant: {desc}", None
+        return "fails", f"decays with depth: {desc}", law
     if kind == "exponential growth":
         if (scale.base > 1) == sp.true:
-            return "holds", f"exponential: {desc}"
-        return "fails", f"not exponential: {desc}"
+            return "holds", f"grows exponentially: {desc}", None
+        return "fails", f"does not grow exponentially: {desc}", law
     if kind == "sub-linear growth":
+        if not scale.grows():
+            return "fails", f"does not grow: {desc}", law
         if scale.compare(_LINEAR) >= 0:
-            return "fails", f"not o(L): {desc}"
-        if scale.grows():
-            return "holds", f"grows, and is o(L): {desc}"
-        return "holds as a bound only", f"o(L) but does not grow: {desc}"
+            return "fails", f"grows at least linearly, not sub-linearly: {desc}", law
+        return "holds", f"grows, and is o(L): {desc}", None
     if kind == "exponentially small":
         if (scale.base < 1) == sp.true:
-            return "holds", f"exponentially small: {desc}"
-        return "holds as a bound only", f"decays more slowly than any exponential: {desc}"
+            return "holds", f"is exponentially small: {desc}", None
+        return "fails", f"decays more slowly than any exponential: {desc}", law
     if kind == "reciprocal":
         target = Scale(sp.Integer(1), sp.Integer(-1), sp.Integer(0), sp.Integer(1))
-        c = scale.compare(target)
-        if c == 0:
-            return "holds", f"proportional to 1/L: {desc}"
-        if c > 0:
-            return "holds as a bound only", f"decays more slowly than 1/L (a 1/L step is safe, not the law): {desc}"
-        return "fails", f"decays faster than 1/L (a step size ~ 1/L eventually exceeds eta_max): {desc}"
+        if scale.compare(target) == 0:
+            return "holds", f"is proportional to 1/L: {desc}", None
+        polynomial = scale.base == 1 and (scale.power < 0) == sp.true
+        if polynomial:
+            faster = scale.compare(target) < 0
+            return ("holds with another rate",
+                    f"is only polynomially small, as claimed, but not proportional to 1/L: {desc}"
+                    + (" -- faster than 1/L, so a step size ~ 1/L eventually exceeds it" if faster else ""), law)
+        return "fails", f"is not polynomially small: {desc}", law
     raise ValueError(f"unknown claim kind {kind!r}")
 
 
@@ -175,70 +190,242 @@ def _numbers(arch: str, params: str, key: str) -> dict:
     return out
 
 
-def _reading_row(claim: FisherClaim, name: str, params: str, key: str | None) -> dict:
-    base = {"id": f"{claim.id}/{params}/{key or 'mean_eigenvalue'}", "source": claim.source,
-            "statement": claim.statement, "reading": name}
+def _theory_reading(claim: FisherClaim, name: str, params: str, key: str | None) -> Reading:
+    """One reading of the derived large-L laws (``key``: lambda_max, mean_eigenvalue, eta_max)."""
+    model = (f"{claim.architecture}, N -> oo (NTK theory; population BN as in the proofs), "
+             f"T orthogonal inputs, parameters {params}")
     if key is None:
-        return {**base, "verdict": "not checkable",
-                "evidence": {"why": "the mean eigenvalue does not set the largest convergent step size "
-                                    "(that is 2/lambda_max); it only bounds it: 2/(P m_lambda) <= eta_max <= 2/m_lambda"}}
+        why = ("the mean eigenvalue does not set the largest convergent step size (that is 2/lambda_max); it "
+               "only bounds it: 2/(P m_lambda) <= eta_max <= 2/m_lambda")
+        return Reading(name, "N m_lambda", model, "L -> oo", "not checkable", why, {"why": why})
     law = fisher_law(claim.architecture, params)
     entry = _law_entry(law, key)
     scale = _scale(entry)
-    verdict, why = judge_scale(claim.kind, scale)
+    verdict, why, true_law = judge_scale(claim.kind, scale)
     quantity = {"lambda_max": "lambda_max / N", "mean_eigenvalue": entry["quantity"],
                 "eta_max": "N * eta_max"}[key]
     leading_at_T = sp.sstr(sp.sympify(entry["leading"], locals={"L": L, "T": SAMPLES}).subs(SAMPLES, EVIDENCE_SAMPLES))
     evidence = {
         "quantity": quantity, "derived_class": entry["class"], "derived_leading": entry["leading"],
         "derived_scale": entry["scale"], "claimed_kind": claim.kind, "claimed_law": sp.sstr(claim.claimed_law),
-        "why": why, "law_steps": law["steps"],
-        "samples_T": EVIDENCE_SAMPLES, "leading_at_T": leading_at_T,
-        "values": _numbers(claim.architecture, params, key),
+        "law_steps": law["steps"], "samples_T": EVIDENCE_SAMPLES, "leading_at_T": leading_at_T,
+        "values": {str(k): v for k, v in _numbers(claim.architecture, params, key).items()},
         "law_accuracy": law["accuracy"],
     }
-    return {**base, "verdict": verdict, "evidence": evidence}
-
-
-def summarize(claim: FisherClaim, rows: list) -> dict:
-    """The claim's summary row (rule in the module docstring)."""
-    primary = rows[0]
-    holding = [r["reading"] for r in rows if r["verdict"] == "holds"]
-    bounds = [r["reading"] for r in rows if r["verdict"] == "holds as a bound only"]
-    checkable = [r for r in rows if r["verdict"] != "not checkable"]
-    if primary["verdict"] == "holds":
-        verdict, reading = "holds", primary["reading"]
-    elif holding:
-        verdict, reading = "holds in another reading", "; ".join(holding)
-    elif bounds:
-        verdict, reading = "holds as a bound only", "; ".join(bounds)
-    elif not checkable:
-        verdict, reading = "not checkable", "none"
-    else:
-        verdict, reading = "fails", "none"
-    evidence = {"primary_reading": primary["reading"], "primary_verdict": primary["verdict"],
-                "readings": {r["reading"]: r["verdict"] for r in rows},
-                "primary_law": primary["evidence"].get("derived_leading")}
-    return {"id": claim.id, "source": claim.source, "statement": claim.statement, "verdict": verdict,
-            "evidence": evidence, "reading": reading}
+    return Reading(name, quantity, model, "L -> oo (exact values at L = 1 .. 256 in the evidence)", verdict,
+                   f"{quantity} {why}", evidence, true_law=None if true_law is None else f"{quantity} ~ {true_law}")
 
 
 def claim_rows(claim: FisherClaim) -> list:
+    """The theory readings of a claim, primary first."""
     readings = EIGEN_READINGS if claim.quantity == "eigenvalues" else RATE_READINGS
-    return [_reading_row(claim, *r) for r in readings]
+    return [_theory_reading(claim, *r) for r in readings]
 
 
-def fisher_claims(detail: bool = True) -> list[dict]:
-    """Verdicts on the FIM and learning-rate claims: for each claim its summary row, then (if
-    ``detail``) one row per reading.  Keys: id, source, statement, verdict, evidence, reading."""
+# ----------------------------------------------------------------- simulated readings
+@dataclass(frozen=True)
+class SimulationSettings:
+    """Sizes of the simulated readings (quick: seconds; full: minutes)."""
+
+    depths: tuple
+    fisher_width: int
+    fisher_samples: int
+    fisher_seeds: int
+    lr_width: int
+    lr_samples: int
+    lr_inits: int
+    lr_steps: int = 50
+
+
+QUICK_SIMULATION = SimulationSettings((1, 2, 4, 7, 10), 128, 16, 4, 64, 16, 2)
+FULL_SIMULATION = SimulationSettings(tuple(range(1, 11)), 256, 32, 8, 128, 32, 6)
+
+
+def _seed(*words) -> int:
+    """A master seed for one simulated series, from the run's seed and labels (SeedSequence)."""
+    import zlib
+
+    entropy = [int(words[0])] + [zlib.crc32(str(w).encode()) for w in words[1:]]
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint32)[0])
+
+
+def weighted_fit(x, y, se) -> dict:
+    """Weighted least squares y = a + b x with weights 1/se^2; the slope's SE is inflated by
+    sqrt(chi^2/dof) when the scatter exceeds the standard errors (model misfit)."""
+    x, y, se = (np.asarray(v, dtype=float) for v in (x, y, se))
+    w = 1.0 / np.maximum(se, 1e-12) ** 2
+    xm = np.sum(w * x) / np.sum(w)
+    ym = np.sum(w * y) / np.sum(w)
+    sxx = np.sum(w * (x - xm) ** 2)
+    b = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
+    a = float(ym - b * xm)
+    resid = y - a - b * x
+    dof = max(len(x) - 2, 1)
+    chi2 = float(np.sum(w * resid**2))
+    se_b = float(math.sqrt(1.0 / sxx) * math.sqrt(max(1.0, chi2 / dof)))
+    return {"slope": b, "slope_se": se_b, "intercept": a, "chi2": chi2, "dof": dof}
+
+
+def _fisher_series(arch: str, bn: str, sim: SimulationSettings, seed: int) -> dict:
+    from ..numeric.fisher import fisher_spectrum
+
+    rows = []
+    for depth in sim.depths:
+        mc = fisher_spectrum(arch, depth, sim.fisher_width, sim.fisher_samples, sim.fisher_seeds, bn=bn,
+                             seed=_seed(seed, "fisher-claims", arch, bn, depth))
+        logs = np.log(mc["lambda_max_per_seed"] / sim.fisher_width)
+        rows.append({"L": depth, "lambda_max_over_N": float(np.exp(logs.mean())),
+                     "log_mean": float(logs.mean()), "log_se": float(logs.std(ddof=1) / math.sqrt(len(logs)))})
+    return {"rows": rows, "width": sim.fisher_width, "samples": sim.fisher_samples, "seeds": sim.fisher_seeds,
+            "bn": bn, "fit_log_L": weighted_fit(np.log([r["L"] for r in rows]), [r["log_mean"] for r in rows],
+                                                [r["log_se"] for r in rows])}
+
+
+def _theory_series(arch: str, depths, samples: int) -> list:
+    """lambda_max/N of the infinite-width theory at the simulated depths (T = ``samples``)."""
+    from ..theory.ntk import fisher_theory
+
     out = []
-    for claim in CLAIMS:
-        rows = claim_rows(claim)
-        out.append(summarize(claim, rows))
-        if detail:
-            out.extend(rows)
+    for depth in depths:
+        t = fisher_theory(arch, depth, 1, samples)
+        out.append(t["lambda_max_log10"] * math.log(10) if t["lambda_max_log10"] is not None else math.nan)
     return out
 
 
-__all__ = ["CLAIMS", "EIGEN_READINGS", "RATE_READINGS", "FisherClaim", "VERDICTS", "claim_rows",
-           "fisher_claims", "judge_scale", "summarize"]
+def _growth_reading(claim: FisherClaim, series: dict, label: str, model: str) -> Reading:
+    fit = series["fit_log_L"]
+    p, se = fit["slope"], fit["slope_se"]
+    depths = [r["L"] for r in series["rows"]]
+    theory = _theory_series(claim.architecture, depths, series["samples"])
+    p_theory = float(np.polyfit(np.log(depths), theory, 1)[0])
+    evidence = {**series, "local_exponent": p, "local_exponent_se": se,
+                "theory_local_exponent_population_bn": p_theory}
+    regime = f"L = {depths[0]} .. {depths[-1]}, width {series['width']}, T = {series['samples']}"
+    quantity = "local growth exponent p of lambda_max (log lambda_max against log L)"
+    if claim.kind != "sub-linear growth":
+        return Reading(label, quantity, model, regime, "not checkable",
+                       "this simulated reading is set up for the sub-linear growth claim", evidence)
+    if p + 2 * se < 1:
+        verdict, why = "holds", f"lambda_max grows with local exponent p = {p:.2f} +- {se:.2f} < 1 at these depths"
+    elif p - 2 * se > 1:
+        verdict, why = "fails", f"lambda_max grows with local exponent p = {p:.2f} +- {se:.2f} > 1 at these depths"
+    else:
+        verdict, why = "not checkable", f"the local exponent p = {p:.2f} +- {se:.2f} is not separated from 1"
+    return Reading(label, quantity, model, regime, verdict,
+                   why + f" (the infinite-width theory's local exponent here: {p_theory:.2f})", evidence)
+
+
+def _lr_series(arch: str, bn: str | None, sim: SimulationSettings, seed: int, progress=None) -> dict:
+    from ..numeric.training import learning_rate_thresholds
+
+    rows = []
+    theory = _theory_series(arch, sim.depths, sim.lr_samples)
+    for i, depth in enumerate(sim.depths):
+        r = learning_rate_thresholds(arch, depth, sim.lr_width, sim.lr_samples, inits=sim.lr_inits,
+                                     seed=_seed(seed, "lr-claims", arch, bn, depth), steps=sim.lr_steps, bn=bn)
+        row = {"L": depth, "log_theory_eta": math.log(2.0) - theory[i] - math.log(sim.lr_width)}
+        for name in ("divergence", "monotone"):
+            logs = [math.log(v) for v in r["per_init"][f"eta_{name}"] if v]
+            row[f"log_eta_{name}"] = float(np.mean(logs)) if logs else math.nan
+            row[f"log_eta_{name}_se"] = (float(np.std(logs, ddof=1) / math.sqrt(len(logs))) if len(logs) > 1
+                                         else math.nan)
+            row[f"ratio_{name}_mean"] = r["summary"][f"ratio_{name}"]["mean"]
+            row[f"found_{name}"] = len(logs)
+        rows.append(row)
+        if progress is not None:
+            progress(i + 1, len(sim.depths))
+    return {"rows": rows, "width": sim.lr_width, "samples": sim.lr_samples, "inits": sim.lr_inits,
+            "steps": sim.lr_steps, "bn": bn, "resolution": r["resolution"]}
+
+
+def _rate_reading(claim: FisherClaim, series: dict, which: str, label: str, model: str,
+                  theory_verdict: Reading) -> Reading:
+    """A measured threshold's depth dependence against the claim (rules in the module docstring)."""
+    rows = [r for r in series["rows"] if math.isfinite(r[f"log_eta_{which}"])]
+    regime = (f"L = {series['rows'][0]['L']} .. {series['rows'][-1]['L']}, width {series['width']}, "
+              f"T = {series['samples']}, {series['inits']} initialisations, {series['steps']} steps")
+    quantity = {"divergence": "largest learning rate at which GD still converges (divergence threshold)",
+                "monotone": "largest learning rate of monotone loss decrease"}[which]
+    evidence = dict(series)
+    if len(rows) < 3 or any(not math.isfinite(r[f"log_eta_{which}_se"]) for r in rows):
+        return Reading(label, quantity, model, regime, "not checkable",
+                       "fewer than three depths with a measured threshold and a standard error", evidence)
+    L_ = np.array([r["L"] for r in rows], dtype=float)
+    y = np.array([r[f"log_eta_{which}"] for r in rows])
+    se = np.array([r[f"log_eta_{which}_se"] for r in rows])
+    relative = weighted_fit(np.log(L_), y - np.array([r["log_theory_eta"] for r in rows]), se)
+    power = weighted_fit(np.log(L_), y, se)
+    per_block = weighted_fit(L_, y, se)
+    evidence.update(trend_against_theory=relative, power_fit=power, exponential_fit=per_block)
+    follows = abs(relative["slope"]) <= 2 * relative["slope_se"]
+    if follows:
+        return Reading(label, quantity, model, regime, theory_verdict.verdict,
+                       f"its ratio to the theory's 2/lambda_max has no significant depth trend (slope "
+                       f"{relative['slope']:.2f} +- {relative['slope_se']:.2f} in log L), so it has the theory's "
+                       f"depth law: {theory_verdict.why}", evidence, true_law=theory_verdict.true_law)
+    p, p_se = power["slope"], power["slope_se"]
+    factor = math.exp(per_block["slope"])
+    if claim.kind == "reciprocal":
+        if abs(p + 1) <= 2 * p_se:
+            verdict, why = "holds", f"it falls like L^{p:.2f} +- {p_se:.2f}, consistent with 1/L"
+        elif p < 0:
+            verdict, why = "holds with another rate", f"it falls like L^({p:.2f} +- {p_se:.2f}), not 1/L"
+        else:
+            verdict, why = "fails", f"it does not fall with depth (L^({p:.2f} +- {p_se:.2f}))"
+        return Reading(label, quantity, model, regime, verdict, why + " at these depths", evidence,
+                       true_law=None if verdict == "holds" else f"~ L^{p:.2f} (L = 1 .. {int(L_[-1])})")
+    if per_block["slope"] + 2 * per_block["slope_se"] < 0 and factor < 0.75:
+        verdict, why = "holds", f"it falls by a factor {factor:.2f} per block at these depths"
+    else:
+        verdict, why = "not checkable", (f"its depth trend departs from the theory's and the per-block factor "
+                                         f"{factor:.2f} does not settle the class at these depths")
+    return Reading(label, quantity, model, regime, verdict, why, evidence)
+
+
+def claim_result_for(claim: FisherClaim, simulated: dict | None = None) -> dict:
+    """The claim's result: primary reading (whole network, theory), the other theory readings, and
+    the simulated readings in ``simulated`` (from :func:`simulated_readings`)."""
+    rows = claim_rows(claim)
+    extra = (simulated or {}).get(claim.id, [])
+    return claim_result(rows[0], rows[1:] + extra)
+
+
+def simulated_readings(sim: SimulationSettings = QUICK_SIMULATION, seed: int = 0, progress=None) -> dict:
+    """The simulated readings of every claim: {claim id: [Reading, ...]} (module docstring)."""
+    out = {c.id: [] for c in CLAIMS}
+    jobs = [c for c in CLAIMS if c.architecture == "resnet-bn" or c.quantity == "eta_max"]
+    for n, claim in enumerate(jobs):
+        theory = claim_rows(claim)[0]
+        kinds = ("population", "batch") if claim.architecture == "resnet-bn" else (None,)
+        for bn in kinds:
+            bn_text = {"population": "population BN", "batch": "mini-batch BN (statistics of the T inputs)",
+                       None: "no BN"}[bn]
+            if claim.quantity == "eigenvalues":
+                series = _fisher_series(claim.architecture, bn, sim, seed)
+                out[claim.id].append(_growth_reading(
+                    claim, series, f"simulation, {bn_text}: whole-FIM lambda_max",
+                    f"dense random {claim.architecture} networks, {bn_text}, all weights"))
+            else:
+                series = _lr_series(claim.architecture, bn, sim, seed)
+                for which in ("divergence", "monotone"):
+                    out[claim.id].append(_rate_reading(
+                        claim, series, which, f"simulation, {bn_text}: measured {which} threshold",
+                        f"dense random {claim.architecture} networks, {bn_text}, full-batch GD on all weights "
+                        "(teacher targets)", theory))
+        if progress is not None:
+            progress(n + 1, len(jobs))
+    return out
+
+
+def fisher_claims(quick: bool = True, seed: int = 0, measured: bool = True, progress=None) -> list[dict]:
+    """Verdicts on the FIM and learning-rate claims: one result per claim (:func:`claim_result_for`
+    plus id, source, statement); ``measured=False`` leaves out the simulated readings."""
+    simulated = simulated_readings(QUICK_SIMULATION if quick else FULL_SIMULATION, seed, progress) if measured \
+        else None
+    return [{"id": c.id, "source": c.source, "statement": c.statement, **claim_result_for(c, simulated)}
+            for c in CLAIMS]
+
+
+__all__ = ["CLAIMS", "EIGEN_READINGS", "FULL_SIMULATION", "QUICK_SIMULATION", "RATE_READINGS", "FisherClaim",
+           "SimulationSettings", "claim_result_for", "claim_rows", "fisher_claims", "judge_scale",
+           "simulated_readings", "weighted_fit"]

@@ -13,6 +13,7 @@ from .calibration import BATTERY, calibrate
 from .claims import Settings, evaluate_claims
 from .contracts import fisher_vs_dense, gram_vs_dense, monte_carlo_pair, symbolic_vs_numeric, theory_vs_gram
 from .tolerance import DEFAULT_ALPHA, KAPPA
+from .verdicts import MEANING
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,13 @@ class Mode:
     calibration_fisher: dict | None
 
 
-QUICK = Mode("quick", 512, 128, ((1, 0.4), (10, 1.0)), 800, 2, 1024, 256,
-             dict(depth=3, width=128, samples=16, seeds=16), None)
+#: the Fisher contract runs at every depth of ``fisher['depths']``; in quick mode the calibration judges
+#: the derivative-kernel mutants on the very networks of the contract (no extra simulation)
+QUICK_FISHER = dict(depths=(2, 5), width=128, samples=32, seeds=32)
+QUICK = Mode("quick", 512, 128, ((1, 0.4), (10, 1.0)), 800, 2, 1024, 256, QUICK_FISHER, QUICK_FISHER)
 FULL = Mode("full", 1024, 256, BATTERY, 3000, 100, 1024, 256,
-            dict(depth=5, width=512, samples=32, seeds=32), dict(depth=12, width=256, samples=8, seeds=256))
+            dict(depths=(2, 5), width=512, samples=32, seeds=32),
+            dict(depths=(12,), width=256, samples=8, seeds=256))
 
 
 def versions() -> dict:
@@ -64,7 +68,9 @@ def run_contracts(mode: Mode, seed: int, progress=None) -> list:
                 progress(done, steps)
         outcomes.append(gram_vs_dense(name, seeds=mode.dense_seeds, seed=seed))
         done += 1
-        outcomes.extend(fisher_vs_dense(name, **mode.fisher, seed=seed))
+        config = {k: v for k, v in mode.fisher.items() if k != "depths"}
+        for depth in mode.fisher["depths"]:
+            outcomes.extend(fisher_vs_dense(name, depth=depth, **config, seed=seed))
         done += 1
         if progress:
             progress(done, steps)
@@ -90,9 +96,8 @@ def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None) -> dict:
         "checks": [{"id": c.id, "architecture": c.architecture, "passed": c.passed, "statistic": c.statistic,
                     "tolerance": c.tolerance, "false_alarm_rate": c.false_alarm_rate,
                     "applicable": c.applicable, "details": c.details} for c in checks],
-        "claims": [{"id": r["id"], "source": r["source"], "statement": r["statement"], "verdict": r["verdict"],
-                    "evidence": r["evidence"], "quantity": r["quantity"], "method": r["method"]}
-                   for r in claim_rows],
+        "claims": claim_rows,
+        "verdict_vocabulary": dict(MEANING),
         "calibration": cal.as_dict(),
         "tolerance_model": {"alpha": DEFAULT_ALPHA, "kappa": KAPPA,
                             "rule": "|theory - (2 m(2N) - m(N))| <= z SE + kappa |m(2N) - m(N)|"},
@@ -103,24 +108,99 @@ def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None) -> dict:
 
 
 def _fmt(x) -> str:
+    if isinstance(x, bool) or x is None:
+        return str(x)
     if isinstance(x, float):
         return f"{x:.4g}"
-    return str(x)
+    if isinstance(x, (list, tuple)) and all(not isinstance(v, (dict, list, tuple)) for v in x):
+        shown = ", ".join(_fmt(v) for v in x[:12])
+        return f"[{shown}{', ...' if len(x) > 12 else ''}]"
+    return str(x).replace("|", "\\|").replace("\n", " ")
 
 
-def _evidence_lines(evidence: dict, indent="  ") -> list:
+def _scalar(v) -> bool:
+    return not isinstance(v, (dict, list, tuple)) or (
+        isinstance(v, (list, tuple)) and all(not isinstance(x, (dict, list, tuple)) for x in v))
+
+
+#: rows shown of a long table in report.md (report.json has everything)
+MAX_ROWS = 24
+
+
+def _table(rows: list, indent: str = "") -> list:
+    """A list of flat dicts as one markdown table (columns: the union of their scalar keys)."""
+    cols = []
+    for r in rows:
+        for k, v in r.items():
+            if k not in cols and _scalar(v):
+                cols.append(k)
+    if not cols:
+        return []
+    out = [indent + "| " + " | ".join(cols) + " |", indent + "|" + "---|" * len(cols)]
+    for r in rows[:MAX_ROWS]:
+        out.append(indent + "| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |")
+    if len(rows) > MAX_ROWS:
+        out.append(indent + f"| ... {len(rows) - MAX_ROWS} more rows in report.json |" + " |" * (len(cols) - 1))
+    return out
+
+
+def _evidence_lines(evidence: dict, title: str = "evidence", depth: int = 0) -> list:
+    """Nested evidence as markdown: the scalars of a dict as a two-column table, lists of dicts as
+    tables, dicts of dicts as one table per row key (or recursively, with a bold label)."""
     lines = []
+    scalars = {k: v for k, v in evidence.items() if _scalar(v)}
+    if scalars:
+        lines += [f"*{title}*", "", "| | |", "|---|---|"]
+        lines += [f"| {_fmt(k)} | {_fmt(v)} |" for k, v in scalars.items()]
+        lines.append("")
     for k, v in evidence.items():
-        if isinstance(v, list) and v and isinstance(v[0], dict):
-            lines.append(f"{indent}- {k}:")
-            for row in v:
-                lines.append(f"{indent}  - " + ", ".join(f"{a} = {_fmt(b)}" for a, b in row.items()))
-        elif isinstance(v, dict):
-            lines.append(f"{indent}- {k}: " + ", ".join(f"{a} = {_fmt(b)}" for a, b in v.items()
-                                                       if not isinstance(b, (dict, list))))
-        else:
-            lines.append(f"{indent}- {k}: {_fmt(v)}")
+        if _scalar(v):
+            continue
+        label = f"{title} / {k}"
+        if isinstance(v, (list, tuple)) and v and all(isinstance(x, dict) for x in v):
+            lines += [f"*{label}*", ""] + _table(list(v)) + [""]
+        elif isinstance(v, dict) and v and all(isinstance(x, dict) and all(_scalar(y) for y in x.values())
+                                               for x in v.values()):
+            lines += [f"*{label}*", ""] + _table([{"": key, **row} for key, row in v.items()]) + [""]
+        elif isinstance(v, dict) and depth < 3:
+            lines += _evidence_lines(v, label, depth + 1)
+        elif isinstance(v, (list, tuple)) and depth < 3:
+            lines += [f"*{label}*", ""] + [f"- {_fmt(x)}" for x in v[:MAX_ROWS]] + [""]
     return lines
+
+
+def _claims_section(claims: list) -> list:
+    from .verdicts import MEANING
+
+    out = ["## Published claims", "",
+           "Each verdict is the verdict of the claim's *primary reading* — the paper's words taken literally "
+           "(where they leave a choice open, the reading that decides the paper's own conclusion). Other "
+           "readings are listed under each claim and never change its verdict.", "",
+           "| verdict | meaning |", "|---|---|"]
+    out += [f"| {v} | {m} |" for v, m in MEANING.items()]
+    out += ["", "| claim | source | verdict | reason |", "|---|---|---|---|"]
+    for c in claims:
+        out.append(f"| `{c['id']}` | {_fmt(c['source'])} | **{c['verdict']}** | {_fmt(c.get('reason', ''))} |")
+    out.append("")
+    for c in claims:
+        p = c.get("primary_reading", {})
+        out += [f"### {c['id']}: {c['verdict']}", "",
+                f"*{c['statement']}* ({c['source']}; quantity: {c['quantity']}; checked by {c['method']})", "",
+                f"- Primary reading: **{_fmt(p.get('reading'))}** — quantity {_fmt(p.get('quantity'))}; "
+                f"model {_fmt(p.get('model'))}; regime {_fmt(p.get('regime'))}.",
+                f"- Reason: {_fmt(c.get('reason'))}."]
+        if c.get("condition"):
+            out.append(f"- Condition: {_fmt(c['condition'])}; counterexample: "
+                       + ", ".join(f"{k} = {_fmt(v)}" for k, v in (c.get("counterexample") or {}).items()) + ".")
+        if c.get("true_law"):
+            out.append(f"- True law: {_fmt(c['true_law'])}.")
+        out += ["", "| reading | quantity | model | regime | verdict | why |", "|---|---|---|---|---|---|"]
+        for r in c.get("readings", []):
+            out.append(f"| {_fmt(r['reading'])} | {_fmt(r['quantity'])} | {_fmt(r['model'])} | {_fmt(r['regime'])} | "
+                       f"{r['verdict']} | {_fmt(r['why'])} |")
+        out.append("")
+        out += _evidence_lines(c["evidence"])
+    return out
 
 
 def markdown(report: dict) -> str:
@@ -149,6 +229,9 @@ def markdown(report: dict) -> str:
            f"target <= 0.1% per check).",
            f"- Standardised residuals |t| <= 2: {100 * cal['fraction_abs_t_within_2']:.1f}% "
            f"(95.4% if the standard errors are right).",
+           *[f"- {name} checks: power {fam['caught']} of {fam['mutants']} mutants; false alarms "
+             f"{fam['false_alarms']} of {fam['checks_run']} checks (95% upper bound "
+             f"{100 * fam['false_alarm_upper_95']:.2f}%)." for name, fam in cal.get("families", {}).items()],
            f"- Derivative-kernel mutants: " + (
                f"judged by the Fisher contract (whole-FIM lambda_max and m_lambda, first-block m_lambda) on dense "
                f"networks with {cal['settings']['fisher']}; the correct theory's checks on the same networks count "
@@ -161,14 +244,7 @@ def markdown(report: dict) -> str:
     if missed:
         out.append("Mutants not caught: " + "; ".join(f"{m['architecture']}: {m['mutant']}" for m in missed) + ".")
         out.append("")
-    out += ["## Published claims", "", "| claim | source | verdict |", "|---|---|---|"]
-    for c in report["claims"]:
-        out.append(f"| `{c['id']}` | {c['source']} | **{c['verdict']}** |")
-    out.append("")
-    for c in report["claims"]:
-        out += [f"### {c['id']}: {c['verdict']}", "", f"*{c['statement']}* ({c['source']}; quantity: "
-                f"{c['quantity']}; checked by {c['method']})", ""]
-        out += _evidence_lines(c["evidence"]) + [""]
+    out += _claims_section(report["claims"])
     out += ["## Consistency checks", "", "| check | architecture | passed | statistic | tolerance | false-alarm rate | configuration |",
             "|---|---|---|---|---|---|---|"]
     for c in checks:
