@@ -21,9 +21,11 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from ..errors import AnglefishError
+from .cache import clear_caches, memoize
 
 #: The angle between the two inputs of a kernel map; always taken in [0, pi].
 THETA = sp.Symbol("theta", nonnegative=True)
@@ -101,6 +103,28 @@ class Activation:
         """phi(-x) = -phi(x): then phi of a symmetric variable has zero mean."""
         return sp.simplify(self.phi(_X) + self.phi(-_X)) == 0
 
+    # ---- numeric rules (numpy), used by the samplers and the dense network
+    #: positively homogeneous of degree 1: phi(c x) = c phi(x) for c > 0
+    homogeneous = False
+
+    def numpy_phi(self):
+        """phi elementwise for numpy arrays (generic: the SymPy expression, lambdified)."""
+        return _numpy_functions(self)[0]
+
+    def numpy_dphi(self):
+        """phi' elementwise for numpy arrays (generic: SymPy's derivative of phi, lambdified)."""
+        return _numpy_functions(self)[1]
+
+    def log_second_moment(self, log_m: float) -> float:
+        """log E phi(u)^2 for u ~ N(0, exp(log_m)): the population moment after the activation (nan if
+        the activation has no Gaussian kernel, so that a later population BN refuses)."""
+        if not math.isfinite(log_m):
+            return math.nan
+        try:
+            return _log_diagonal_kernel(self)(log_m)
+        except (NotImplementedError, TypeError, ValueError):
+            return math.nan
+
 
 @dataclass(frozen=True)
 class PiecewiseLinear(Activation):
@@ -130,6 +154,27 @@ class PiecewiseLinear(Activation):
     def homogeneity(self) -> int:
         return 1
 
+    homogeneous = True
+
+    def numpy_phi(self):
+        a_pos, a_neg = float(self.slope_pos), float(self.slope_neg)
+        if a_neg == 0.0:
+            def phi(x):
+                out = np.maximum(x, 0)
+                return out * out.dtype.type(a_pos) if a_pos != 1.0 else out
+        else:
+            def phi(x):
+                return np.where(x > 0, x * x.dtype.type(a_pos), x * x.dtype.type(a_neg))
+        return phi
+
+    def numpy_dphi(self):
+        a_pos, a_neg = float(self.slope_pos), float(self.slope_neg)
+
+        def dphi(z):  # at z == 0 exactly (probability 0) the slope on the negative side
+            t = z.dtype.type
+            return np.where(z > 0, t(a_pos), t(a_neg))
+        return dphi
+
     def kernel(self, qa, qb, qab):
         unit = self.derivation().unit_kernel
         return sp.sqrt(qa) * sp.sqrt(qb) * unit.subs(THETA, angle_of(qab / (sp.sqrt(qa) * sp.sqrt(qb))))
@@ -155,6 +200,7 @@ def register_activation(activation: Activation, *, replace: bool = False) -> Act
     if activation.name in _ACTIVATIONS and not replace:
         raise AnglefishError(f"activation '{activation.name}' is already registered (pass replace=True)")
     _ACTIVATIONS[activation.name] = activation
+    clear_caches()
     return activation
 
 
@@ -203,6 +249,15 @@ class Erf(Activation):
     def is_odd(self) -> bool:
         return True
 
+    def numpy_phi(self):
+        from scipy.special import erf
+
+        return erf
+
+    def numpy_dphi(self):
+        c = 2 / math.sqrt(math.pi)
+        return lambda z: (c * np.exp(-z * z)).astype(z.dtype, copy=False)
+
 
 #: Gauss-Hermite nodes per dimension for kernels without a closed form
 QUADRATURE_NODES = 200
@@ -239,6 +294,13 @@ class QuadratureActivation(Activation):
         if self.expr is not None:
             return self.expr.subs(_X, x)
         return sp.Function(f"phi_{self.name}")(x)
+
+    def numpy_phi(self):
+        return self.numeric()[0]
+
+    def numpy_dphi(self):
+        d = self.numeric()[1]
+        return lambda z: np.asarray(d(z), dtype=z.dtype)
 
     def numeric(self):
         """(phi, phi') as numpy callables."""
@@ -332,6 +394,34 @@ def _piecewise_linear_slopes(expr):
     if a_pos.free_symbols or a_neg.free_symbols:
         return None
     return a_pos, a_neg
+
+
+def _numpy_functions(activation: Activation):
+    """(phi, phi') of the generic path: SymPy expression and derivative, lambdified (scipy for erf)."""
+    return _numpy_cache(activation)
+
+
+@memoize
+def _numpy_cache(activation: Activation):
+    phi = activation.phi(_X)
+    f = sp.lambdify(_X, phi, ["scipy", "numpy"])
+    d = sp.lambdify(_X, sp.diff(phi, _X), ["scipy", "numpy"])
+
+    def dphi(z):
+        return np.broadcast_to(np.asarray(d(z), dtype=z.dtype), z.shape)
+    return f, dphi
+
+
+@memoize
+def _log_diagonal_kernel(activation: Activation):
+    """log E phi(u)^2 as a function of log Var u (for the population moment)."""
+    m = sp.Symbol("m", positive=True)
+    k = sp.simplify(activation.kernel(m, m, m))
+    if isinstance(activation, PiecewiseLinear):
+        log_k1 = math.log(float(k.subs(m, 1)))
+        return lambda log_m: log_m + log_k1
+    f = sp.lambdify(m, k, "math")
+    return lambda log_m: math.log(f(math.exp(log_m)))
 
 
 ERF = register_activation(Erf("erf"))

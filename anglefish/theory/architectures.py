@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import AnglefishError
-from .blocks import DEPTH, BatchNorm, Block, Dense, ReLU, Residual, Scale, Serial
+from .blocks import DEPTH, BatchNorm, Block, Dense, ReLU, Residual, Scale, Serial, check_complete
+from .cache import clear_caches
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Architecture:
         if not isinstance(block, Serial):
             block = Serial(block)
         object.__setattr__(self, "block", block)
+        for b in block.walk():  # a block type is complete or refused
+            check_complete(type(b))
 
     def blocks(self):
         """Every block inside the repeated block, depth first."""
@@ -53,6 +56,10 @@ class Architecture:
 
     def uses(self, block_type: type) -> bool:
         return any(isinstance(b, block_type) for b in self.block.walk())
+
+    def uses_batch_bn(self, bn: str | None = None) -> bool:
+        """Does the network use mini-batch BN (after the override ``bn``: 'population' | 'batch')?"""
+        return any(isinstance(b, BatchNorm) and (bn or b.kind) == "batch" for b in self.block.walk())
 
 
 def with_activation(arch: "Architecture | str", activation, name: str | None = None) -> Architecture:
@@ -92,11 +99,13 @@ def register_architecture(arch: Architecture, *, replace: bool = False) -> Archi
     if arch.name in _ARCHITECTURES and not replace:
         raise AnglefishError(f"architecture '{arch.name}' is already registered (pass replace=True)")
     _ARCHITECTURES[arch.name] = arch
+    clear_caches()
     return arch
 
 
 def unregister_architecture(name: str) -> None:
-    _ARCHITECTURES.pop(name, None)
+    if _ARCHITECTURES.pop(name, None) is not None:
+        clear_caches()
 
 
 def get_architecture(name) -> Architecture:

@@ -1,0 +1,88 @@
+"""Dense(v): a fully connected layer without bias, W_ij ~ N(0, v / fan_in) -- every rule of it."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from ...errors import AnglefishError
+from .base import Backward, Block, KernelState, as_expr, block_value, register_block
+
+
+@register_block
+@dataclass(frozen=True, repr=False)
+class Dense(Block):
+    """Fully connected layer without bias, W_ij ~ N(0, variance / fan_in).
+
+    Kernel: q -> variance * q for every second moment; the output is Gaussian, centred and fresh
+    (drawn after everything upstream).  NTK: p_in = variance p_out (fan_in = fan_out = N); the
+    weight contributes p_out q_in to K_st / N.
+    """
+
+    variance: sp.Expr = sp.Integer(1)
+    summary = "h -> W h, W_ij ~ N(0, variance/fan_in), no bias"
+
+    def __post_init__(self):
+        v = as_expr(self.variance, "Dense variance")
+        if v.is_number and not v.is_positive:
+            raise AnglefishError(f"Dense variance must be positive, got {v}")
+        object.__setattr__(self, "variance", v)
+
+    def __repr__(self):
+        return f"Dense({self.variance})"
+
+    # ---- theory
+    def kernel(self, s):
+        v = self.variance
+        return KernelState(qa=v * s.qa, qb=v * s.qb, qab=v * s.qab, m=v * s.m, gaussian=True, centred=True,
+                           fresh=True)
+
+    def ntk_backward(self, state, p_out, dk_scale=1):
+        term = p_out * state.qab
+        return Backward(p_in=self.variance * p_out, contribution=term, terms=((repr(self), term),))
+
+    def weight_count(self):
+        return 1
+
+    def pair_supported(self):
+        return True
+
+    def pair_step(self, q, d, log_m, l, depth):
+        v = block_value(self.variance, l, depth)
+        return q * v, d * v, log_m + math.log(v)
+
+    # ---- numeric
+    def needs_units(self):
+        return False
+
+    def gram_step(self, sig, ctx, need_units=True):
+        """Pre-activations of a fresh W given the layer below: per unit i.i.d. N(0, (v/N_in) Gram)."""
+        v = ctx.value(self.variance)
+        cov = sig.gram_matrix() * (v / sig.dim)
+        f = ctx.factor(cov).astype(ctx.dtype)
+        units = np.matmul(ctx.normal((ctx.width, cov.shape[-1])), f.transpose(0, 2, 1))
+        return sig.evolve(units=units, gram=None, log_m=sig.log_m + math.log(v), dim=ctx.width)
+
+    def init(self, n_in, ctx):
+        v = ctx.value(self.variance)
+        w = ctx.normal((ctx.width, n_in))
+        w *= ctx.dtype(math.sqrt(v / n_in))
+        ctx.add_weight(w)
+        return ctx.width
+
+    def forward(self, h, log_m, ctx):
+        index, w = ctx.next_weight()
+        if w.shape[2] != h.shape[1]:
+            raise AnglefishError(f"internal: weight {index} has fan-in {w.shape[2]}, input has {h.shape[1]}")
+        return np.matmul(w, h), log_m + math.log(ctx.value(self.variance)), (index, h)
+
+    def backward(self, cache, g, ctx):
+        index, h = cache
+        if ctx.on_dense is not None:
+            ctx.on_dense(index, h, g)
+        return np.matmul(ctx.weight(index).transpose(0, 2, 1)[:, None], g)
+
+    def homogeneous(self):
+        return True
