@@ -85,6 +85,7 @@ functions of matrices are numpy (leading seed axis S), deterministic.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -167,6 +168,7 @@ def register_gap_architectures() -> list:
 
 
 # ============================================================== symbolic laws
+@lru_cache(maxsize=None)
 def output_variance(arch) -> sp.Expr:
     """q_L = E f_0(x)^2 at initialisation (inputs with per-coordinate variance 1, v ~ N(0, 1/N)),
     from the architecture's norm map: the per-unit second moment after L blocks (exact at any
@@ -181,6 +183,7 @@ def output_variance(arch) -> sp.Expr:
     return sp.simplify(pop.subs(BLOCK_INDEX, L))
 
 
+@lru_cache(maxsize=None)
 def tangent_kappa(arch) -> sp.Expr:
     """kappa1(L): the infinite-width NTK diagonal per unit (K(x, x)/N for |x|^2 = N); for a linear
     network at N = d the tangent metric is M = kappa1 I."""
@@ -199,12 +202,14 @@ def mp_edge(n_=n, d_=d) -> sp.Expr:
     return (sp.sqrt(d_) - sp.sqrt(n_)) ** 2 / n_
 
 
+@lru_cache(maxsize=None)
 def pl_constant_law(arch) -> sp.Expr:
     """mu = kappa1(L) (sqrt(d) - sqrt(n))^2 / n: the PL constant lambda_min+(K/n) at infinite width
     (M = kappa1 I) and Gaussian design (large n, d)."""
-    return sp.simplify(tangent_kappa(arch) * mp_edge())
+    return tangent_kappa(arch) * mp_edge()
 
 
+@lru_cache(maxsize=None)
 def ls_gap_law() -> sp.Expr:
     """E gap of the least-squares fit, n >= d + 2, x ~ N(0, I_d), y = beta*.x + eps, Var eps = sigma2.
 
@@ -218,6 +223,7 @@ def ls_gap_law() -> sp.Expr:
     return sp.simplify(test - train)
 
 
+@lru_cache(maxsize=None)
 def interpolation_gap_law(q_init=q0) -> sp.Expr:
     """E gap of the interpolant GD reaches in the lazy, isotropic (M = kappa1 I) limit, n <= d - 2.
 
@@ -226,10 +232,10 @@ def interpolation_gap_law(q_init=q0) -> sp.Expr:
     (1 - n/d) E|z|^2 with E|z|^2 = q_init + b2 (beta_0 independent of beta*, E|beta_0|^2 = q_init), and
     E (X^T X)^{-1} = I/(d - n - 1).  The training loss is 0.
     """
-    test = ((1 - n / d) * (q_init + b2) + sigma2 + sigma2 * n / (d - n - 1)) / 2
-    return sp.simplify(test)
+    return ((1 - n / d) * (q_init + b2) + sigma2 * (1 + n / (d - n - 1))) / 2
 
 
+@lru_cache(maxsize=None)
 def gap_law(arch, regime: str) -> sp.Expr:
     """The exact expected gap at convergence of ``arch`` (linear) in ``regime`` 'n>=d' (least
     squares, all architectures alike) or 'n<d' (lazy interpolant, q_L of the architecture)."""
@@ -240,19 +246,21 @@ def gap_law(arch, regime: str) -> sp.Expr:
     raise AnglefishError(f"regime must be 'n>=d' or 'n<d', got {regime!r}")
 
 
+@lru_cache(maxsize=None)
 def stability_bound_law(arch) -> sp.Expr:
     """2 Lip^2 / (mu (n - 1)) at infinite width with Lip^2 = E r_i^2 K_ii (the mean over training
     points, not the supremum), r_i the residual at initialisation, Gaussian design:
     E r^2 |x|^2 = (q_L + b2)(d + 2) + sigma2 d and K_ii = kappa1 |x_i|^2, mu = kappa1 mp_edge;
     kappa1 cancels."""
     lip2 = tangent_kappa(arch) * ((output_variance(arch) + b2) * (d + 2) + sigma2 * d)
-    return sp.simplify(2 * lip2 / (pl_constant_law(arch) * (n - 1)))
+    return sp.powsimp(2 * lip2 / (pl_constant_law(arch) * (n - 1)))
 
 
+@lru_cache(maxsize=None)
 def mu_only_bound_law(arch) -> sp.Expr:
     """1 / (mu n): the stability bound's architecture dependence when the Lipschitz constant is
     taken equal across architectures (not invariant under rescaling the parameters)."""
-    return sp.simplify(1 / (pl_constant_law(arch) * n))
+    return 1 / (pl_constant_law(arch) * n)
 
 
 def theory_at(arch, depth: int, n_: int, d_: int, noise_var: float, teacher_norm2: float) -> dict:
