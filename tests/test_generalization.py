@@ -60,6 +60,21 @@ def test_registration_is_explicit_and_changes_nothing_existing():
             unregister_architecture(name)
 
 
+@pytest.mark.slow
+def test_new_architectures_meet_the_contract_suite():
+    """The four new block lists go through every interpreter (theory, Gram sampler, dense, Fisher): about
+    10 s CPU; each check at its stated alpha = 1e-3."""
+    from anglefish.verify.contracts import check_architecture
+
+    try:
+        for name in register_gap_architectures():
+            outcomes = check_architecture(name, depth=5, width=256, seeds=64)
+            assert all(o.passed for o in outcomes), [o.as_dict() for o in outcomes if not o.passed]
+    finally:
+        for name in ("mlp-linear", "skip1-linear", "skip2-linear", "skip1"):
+            unregister_architecture(name)
+
+
 def test_output_variance_and_tangent_kappa_laws():
     laws = {k: (output_variance(gap_architecture(k)), tangent_kappa(gap_architecture(k)))
             for k in ("mlp", "resnet1", "resnet2")}

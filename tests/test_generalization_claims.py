@@ -71,11 +71,22 @@ def test_claims_schema_and_vocabulary(quick_claims):
 def test_each_reading_verdict_follows_from_its_per_depth_evidence(quick_claims):
     for c in quick_claims:
         for r in c["readings"]:
-            rows = r["evidence"].get("per_depth")
+            rows = r["evidence"].get(r["evidence"].get("judged_on", "per_depth"))
             if rows is None:
                 continue
             equal = r["reading"].startswith("linear, trained to convergence, n >= d")
             assert judge([dict(row) for row in rows], equal_by_theory=equal)["verdict"] == r["verdict"], r["reading"]
+
+
+def test_bound_readings_are_judged_on_their_laws(quick_claims):
+    """1/(mu n) orders by kappa1 (ResNet2 smallest at every depth: holds); the full bound by q_L (MLP
+    smallest, ResNet1 = ResNet2 at infinite width: fails)."""
+    rows = {r["reading"]: r for r in quick_claims[1]["readings"]}
+    mu = rows["linear, PL constant alone: 1/(mu n) (teacher)"]
+    full = rows["linear, full stability bound 2 Lip^2/(mu (n-1)) (teacher)"]
+    assert mu["evidence"]["judged_on"] == full["evidence"]["judged_on"] == "per_depth_theory"
+    assert mu["verdict"] == "holds" and full["verdict"] == "fails"
+    assert "measured_verdict" in mu["evidence"]
 
 
 def test_linear_primary_reading_at_a_global_minimum(quick_claims):

@@ -26,8 +26,8 @@ step budget.  Four panels: rows linear / ReLU, columns n < d / n > d.  Log y.
 
 Settings (``FULL`` / ``QUICK`` of :mod:`anglefish.numeric.generalization`, any key overridable):
 full -- depths 1, 2, 3, 4, 6, 8, 10, d = 16, n = 8 and 64, 16 replicates, 1000 steps (about
-6 minutes on two cores); quick -- depths 1 and 3, d = 8, n = 4 and 32, 16 replicates, 200 steps
-(a few seconds).
+3 CPU-minutes, 6 minutes of wall time on two shared cores); quick -- depths 1 and 3, d = 8, n = 4
+and 32, 16 replicates, 200 steps (about 3 s of CPU).
 """
 from __future__ import annotations
 

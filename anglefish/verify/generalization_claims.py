@@ -40,6 +40,10 @@ comparisons of a 7-depth reading.  Where the exact theory proves the two quantit
   fails           -- nowhere both "smaller", and contradicted somewhere;
   not checkable   -- otherwise (differences within the noise, no theory of equality), or no
                      depth has usable evidence (e.g. none converged).
+The two linear bound readings are judged on their exact laws at infinite width (a bound is a
+theoretical quantity; ``theory_at``: 1/(mu n) = 1/(kappa1 mp_edge n), and the full bound whose
+kappa1 cancels), with the finite-width measurement at initialisation reported beside
+(``measured_verdict``); ``evidence['judged_on']`` names the rows a verdict comes from.
 """
 from __future__ import annotations
 
@@ -229,6 +233,18 @@ READINGS = {
 }
 
 
+#: readings judged on their exact law at infinite width (the theory_at key), linear teacher task only
+THEORY_JUDGED = {"inverse_mu": "mu_only_bound", "log_bound": "bound"}
+
+
+def _exact_stat(a: float, b: float) -> dict:
+    """A difference of two exact numbers in the shape of a paired statistic (z = +-inf or 0)."""
+    diff = a - b
+    if abs(diff) <= 1e-12 * max(abs(a), abs(b)):
+        return {"mean": 0.0, "se": 0.0, "z": 0.0}
+    return {"mean": diff, "se": 0.0, "z": math.copysign(math.inf, diff)}
+
+
 def evaluate_reading(result: dict, name: str, task_label: str = "teacher") -> dict:
     activation, which, key, converged, equal, quantity, regime = READINGS[name]
     ns = sorted(int(v) for v in result["settings"]["ns"])
@@ -242,10 +258,21 @@ def evaluate_reading(result: dict, name: str, task_label: str = "teacher") -> di
     j = judge(rows, equal_by_theory=equal and task_label in ("teacher", "digits"))
     evidence = {"task": task_label, "n": n, "d": dim, "seeds": result["settings"]["seeds"],
                 "steps": result["settings"]["steps"], "z_threshold": Z, "per_depth": rows,
-                "holds_at": j["holds_at"], "contradicted_at": j["contradicted_at"],
+                "judged_on": "per_depth", "holds_at": j["holds_at"], "contradicted_at": j["contradicted_at"],
                 "unusable_depths": [r["depth"] for r in rows if not r["usable"]]}
     if activation == "linear" and task_label == "teacher":
         evidence["theory"] = _theory_rows(result, n)
+        if key in THEORY_JUDGED:
+            # a bound is a theoretical quantity: judged on its exact law (N = oo); the finite-width
+            # measurement is reported beside it
+            law = THEORY_JUDGED[key]
+            exact = [{"depth": t["depth"], "usable": True,
+                      "vs": {k: _exact_stat(t["resnet2"][law], t[k][law]) for k, _ in COMPARISONS}}
+                     for t in evidence["theory"]]
+            evidence.update(per_depth_theory=exact, judged_on="per_depth_theory", measured_verdict=j["verdict"],
+                            measured_holds_at=j["holds_at"], measured_contradicted_at=j["contradicted_at"])
+            j = judge(exact)
+            evidence.update(holds_at=j["holds_at"], contradicted_at=j["contradicted_at"])
     return {"reading": f"{name} ({task_label})", "quantity": quantity, "model": activation, "regime": regime,
             "verdict": j["verdict"], "condition": j["condition"], "counterexample": j["counterexample"],
             "evidence": evidence}
