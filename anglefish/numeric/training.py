@@ -110,15 +110,22 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
                      stop_on_rise: bool = False, stop_when_converged: bool = False):
     """Run up to ``steps`` full-batch GD steps in place on ``params``; return the losses L_0 .. L_steps.
 
+    ``eta``: one positive step size, or one per seed (a sequence of S positive numbers).
     Returns an array (steps + 1, S); a non-finite loss is recorded as inf (and the run stops);
     rows after an early stop are nan.  ``stop_on_rise``: stop at the first step that raised any
     seed's loss (:func:`rose`).  ``stop_when_converged``: stop once every seed's loss is below
     CONVERGED x L_0.
     """
-    eta = _check_eta(eta)
+    if np.ndim(eta) == 0:
+        step = params.dtype(_check_eta(eta))
+        step_w, step_v = step, step
+    else:
+        if np.shape(eta) != (params.seeds,):
+            raise AnglefishError(f"per-seed learning rates need shape ({params.seeds},), got {np.shape(eta)}")
+        step = np.array([_check_eta(e) for e in eta], dtype=params.dtype)
+        step_w, step_v = step[:, None, None], step[:, None]
     steps = check_int(steps, "steps")
     losses = np.full((steps + 1, params.seeds), np.nan)
-    step = params.dtype(eta)
     for k in range(steps + 1):
         lk, (gw, gv) = _loss_step(params, x, y, k < steps)
         losses[k] = lk
@@ -130,8 +137,8 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
             break
         with np.errstate(over="ignore", invalid="ignore"):
             for w, g in zip(params.weights, gw):
-                w -= step * g
-            params.readout -= step * gv
+                w -= step_w * g
+            params.readout -= step_v * gv
     return losses
 
 

@@ -420,3 +420,27 @@ for _cid, _stmt, _src, _qty in (
          f"{ACML}, Remarks 3/4/7", "slope of log r per block at initialisation")):
     register_claim(Claim(_cid, _src, _stmt, _qty, "training (SGD, cross-entropy, digits 0 vs 1)",
                          _training_claim(_cid)))
+
+
+# ------------------------------------------------------------------ generalization gap (INNS-BDDL 2019, ResNet2)
+def _generalization_claim(claim_id):
+    def evaluate(settings):
+        from .generalization_claims import generalization_claims
+
+        key = ("generalization-claims", settings.full, settings.seed)
+        if key not in settings.cache:
+            settings.cache[key] = generalization_claims(quick=not settings.full, seed=settings.seed)
+        row = next(r for r in settings.cache[key] if r["id"] == claim_id)
+        return {k: v for k, v in row.items() if k not in ("id", "source", "statement", "quantity", "method")}
+    return evaluate
+
+
+for _cid, _stmt in (
+        ("resnet2-gap-smaller",
+         "Skipping two layers in ResNet makes the generalization gap smaller than skipping one or no layer"),
+        ("resnet2-gap-smaller-linear", "The same, for deep linear networks (the paper's derivation)"),
+        ("resnet2-gap-smaller-relu", "The same carries over to ReLU networks (the paper's experiments suggest)")):
+    register_claim(Claim(_cid, "Furusho, Liu & Ikeda, INNS-BDDL 2019", _stmt,
+                         "generalization gap (test loss - training loss) of trained MLP, ResNet1, ResNet2",
+                         "SymPy laws (PL constant, least squares) + full-batch GD on a teacher task and digits",
+                         _generalization_claim(_cid)))
