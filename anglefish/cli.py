@@ -422,7 +422,6 @@ def _check_theta0(theta0: float) -> float:
 
 
 def cmd_angles(args) -> str:
-    from .theory import get_architecture
     from .theory.evaluate import maps_for_depth
 
     arch = resolve_architecture(args)
@@ -515,7 +514,7 @@ def cmd_verify(args):
 
 def cmd_figures(args):
     from .paper_figures import render
-    from .paper_figures.registry import figures, resolve
+    from .paper_figures.registry import figures
 
     if args.list:
         rows = []
@@ -563,7 +562,7 @@ def _fisher_checks(args):
 
 
 def _theory_or_none(arch, depth, width, samples, params):
-    from .theory.ntk import fisher_theory
+    from .theory.fisher_theory import fisher_theory
 
     try:
         t = fisher_theory(arch, depth, width, samples, params)

@@ -2,8 +2,8 @@
 
 A run is fully determined by its master seed.  Independent parts of a run (a check, a width of a
 width pair, a depth of a series, a repeat of a calibration battery, a figure row) get their own
-streams by *spawn keys*: ``SeedSequence(seed, spawn_key=(...))`` with the labels of the part turned
-into integers.  Two parts with different labels never share a stream, whatever the master seed
+streams from a SeedSequence of the master seed and the part's labels (:func:`part_seed`), and
+network s of a part draws from child s of that sequence (:func:`generators`).  Two parts with different labels never share a stream, whatever the master seed
 (``seed * 7919 + depth`` style arithmetic made the claims and the contract suite simulate the very
 same networks at seed 0), and a part's numbers do not depend on which other parts run, in which
 order, or in how many processes.
@@ -20,39 +20,27 @@ import numpy as np
 from .errors import AnglefishError
 
 
-def _label(x) -> int:
-    """A label as a non-negative integer: ints as themselves, anything else by CRC32 of its text."""
-    if isinstance(x, (bool, np.bool_)):
-        return int(x)
-    if isinstance(x, (int, np.integer)) and x >= 0:
-        return int(x)
-    return zlib.crc32(repr(x).encode())
-
-
 def check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise AnglefishError(f"seed must be a non-negative integer, got {seed!r}")
     return int(seed)
 
 
-def sequence(seed: int, *labels) -> np.random.SeedSequence:
-    """The SeedSequence of the part ``labels`` of the run with master seed ``seed``."""
-    return np.random.SeedSequence(check_seed(seed), spawn_key=tuple(_label(x) for x in labels))
-
-
 def part_seed(seed: int, *labels) -> int:
-    """A 32-bit integer master seed for a part (for functions that take an integer seed)."""
-    return int(sequence(seed, *labels).generate_state(1, np.uint32)[0])
+    """The 32-bit master seed of the part ``labels`` of the run with master seed ``seed``: the first
+    word of SeedSequence([seed, crc32(repr(label)) for each label])."""
+    words = [check_seed(seed)] + [zlib.crc32(repr(x).encode()) for x in labels]
+    return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
 
 
 def generators(seed: int, count: int, *labels) -> list:
-    """``count`` independent generators of a part: generator s is child s of its SeedSequence.
-
-    With no labels this is ``SeedSequence(seed).spawn(count)``: the streams anglefish has always
-    used for ``--seed`` (results of earlier versions are reproduced)."""
+    """``count`` independent generators of a part: generator s is child s of the part's
+    SeedSequence.  With no labels this is ``SeedSequence(seed).spawn(count)`` -- the streams
+    anglefish has always used for ``--seed``."""
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
         raise AnglefishError(f"the number of generators must be a non-negative integer, got {count!r}")
-    return [np.random.Generator(np.random.PCG64(s)) for s in sequence(seed, *labels).spawn(int(count))]
+    root = part_seed(seed, *labels) if labels else check_seed(seed)
+    return [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(root).spawn(int(count))]
 
 
-__all__ = ["check_seed", "generators", "part_seed", "sequence"]
+__all__ = ["check_seed", "generators", "part_seed"]

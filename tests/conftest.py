@@ -23,10 +23,27 @@ def _isolated_registries():
 
     acts = sys.modules["anglefish.theory.activations"]
     archs = sys.modules["anglefish.theory.architectures"]
-    blocks = sys.modules["anglefish.theory.blocks"]
+    blocks = sys.modules["anglefish.theory.blocks.base"]
 
     saved = (dict(archs._ARCHITECTURES), dict(acts._ACTIVATIONS), dict(blocks._BLOCK_TYPES))
     yield
+    changed = False
     for registry, snapshot in zip((archs._ARCHITECTURES, acts._ACTIVATIONS, blocks._BLOCK_TYPES), saved):
-        registry.clear()
-        registry.update(snapshot)
+        if registry != snapshot:
+            changed = True
+            registry.clear()
+            registry.update(snapshot)
+    if changed:
+        from anglefish.theory.cache import clear_caches
+
+        clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _restore_mpmath_precision():
+    """A test may change mpmath's global working precision; restore it afterwards."""
+    import mpmath
+
+    dps = mpmath.mp.dps
+    yield
+    mpmath.mp.dps = dps

@@ -14,10 +14,11 @@ import pytest
 from anglefish.verify.verdicts import validate
 
 from anglefish.errors import AnglefishError
-from anglefish.numeric import classify
-from anglefish.numeric.classify import (SGDSettings, cached_dataset, distance_ratio, distance_ratio_study, evaluate,
-                                        init_classifier, loss, loss_and_gradients, pearson_with_ci,
-                                        spearman_with_ci, train_classifier)
+from anglefish.numeric import study
+from anglefish.numeric.classify import (SGDSettings, distance_ratio, evaluate, init_classifier, loss,
+                                        loss_and_gradients, train_classifier)
+from anglefish.numeric.statistics import pearson_with_ci, spearman_with_ci
+from anglefish.numeric.study import cached_dataset, distance_ratio_study
 from anglefish.numeric.simulate import spawn_generators
 from anglefish.theory.architectures import architectures
 from anglefish.theory.blocks import BatchNorm
@@ -207,8 +208,8 @@ def test_study_is_shared_by_the_figures_and_the_claims(tmp_path, monkeypatch):
     from anglefish.verify.training_claims import training_claims
 
     calls = []
-    real = classify.train_classifier
-    monkeypatch.setattr(classify, "train_classifier", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    real = study.train_classifier
+    monkeypatch.setattr(study, "train_classifier", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     render(["fig11", "fig12"], tmp_path, quick=True, seed=5, formats=(),
            options={"fig11": TINY, "fig12": TINY})
     assert len(calls) == 3 * len(TINY["depths"])  # trained once for both figures
@@ -238,7 +239,7 @@ def _fake_study(ratio_after, error_after, ratio_before):
                 rows.append({"architecture": arch, "depth": depth, "seed_index": k,
                              "ratio_after": ratio_after(arch, depth, k), "error_after": error_after(arch, depth, k),
                              "ratio_before": ratio_before(arch, depth, k)})
-    settings = {**classify.STUDY_FULL, "depths": [1, 2, 3, 4], "seeds": 4}
+    settings = {**study.STUDY_FULL, "depths": [1, 2, 3, 4], "seeds": 4}
     return {"rows": rows, "settings": settings, "architectures": ["mlp", "resnet", "resnet-bn"],
             "dataset": {"n_test": 180, "ratio_inputs": 0.76}, "data_dir": None}
 
@@ -311,7 +312,7 @@ def test_fig11_fig12_tables_agree_with_the_study(tmp_path):
     from anglefish.paper_figures import Table, render
 
     render(["fig11", "fig12"], tmp_path, quick=True, seed=3, formats=(), options={"fig11": TINY, "fig12": TINY})
-    res = distance_ratio_study(seed=3, **{**classify.STUDY_FULL, **classify.STUDY_QUICK, **TINY})
+    res = distance_ratio_study(seed=3, **{**study.STUDY_FULL, **study.STUDY_QUICK, **TINY})
     t11 = Table.read_csv(tmp_path / "fig11" / "fig11.csv")
     assert len(t11) == 3 * 2
     row = t11.where(architecture="resnet", depth=2)

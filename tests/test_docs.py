@@ -22,4 +22,7 @@ def test_extending_tutorial_runs(capsys):
     assert "QuadratureActivation" in out
     assert "power" in out  # the derived law of the new architecture
     assert "FAILED" not in out and out.count("passed") == 7  # seven checks of check_architecture
+    # the new block type passes every contract, and an incomplete one is refused naming its gaps
+    assert "mlp-flip: 7 of 7 contracts pass" in out
+    assert "block type Half lacks the rules ntk_backward, weight_count" in out
     assert out.count("\n0\n") >= 2  # both CLI calls exited with status 0

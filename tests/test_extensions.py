@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from anglefish.errors import AnglefishError
-from anglefish.theory import (Architecture, Act, Dense, Serial, derive_maps, get_architecture, make_activation,
+from anglefish.theory import (Dense, get_architecture, make_activation,
                               with_activation)
 from anglefish.theory.activations import ERF, GELU, TANH, Erf, PiecewiseLinear, QuadratureActivation
 from anglefish.theory.asymptotics import depth_law, law_errors

@@ -14,12 +14,11 @@ import sympy as sp
 
 from anglefish.errors import AnglefishError
 from anglefish.numeric import spawn_generators
-from anglefish.numeric.fisher import (backward, draw_inputs, fisher_spectrum, forward, init_block,
+from anglefish.numeric.fisher import (draw_inputs, fisher_spectrum,
                                       init_params, network_outputs, ntk_gram)
-from anglefish.numeric.simulate import Context, Signal, propagate
 from anglefish.numeric.training import (gradient_descent, loss, loss_and_gradient, make_targets,
                                         monotone_threshold, train)
-from anglefish.theory import (BLOCK_INDEX, Act, Activation, Architecture, BatchNorm, Block, Dense, ReLU,
+from anglefish.theory import (BLOCK_INDEX, Act, Activation, Architecture, BatchNorm, Dense, ReLU,
                               Residual, Serial, get_architecture)
 
 CASES = [("mlp", None), ("resnet", None), ("resnet-bn", None), ("resnet-bn", "batch")]
@@ -152,25 +151,20 @@ def test_scaled_residual_branch_matches_brute_force():
     np.testing.assert_allclose(ntk_gram(arch, params, x), np.einsum("sap,sbp->sab", jac, jac), rtol=1e-6)
 
 
-def test_a_user_block_registers_its_forward_and_backward():
-    """singledispatch: a new block type plugs in without editing the interpreter."""
+def test_a_user_block_type_brings_its_own_forward_and_backward():
+    """A new block type keeps its rules in its class; the one interpreter uses them unedited."""
+    from anglefish.theory import Scale
+
     @dataclass(frozen=True, repr=False)
-    class UserScale(Block):
-        c: float = 3.0
+    class UserScale(Scale):
+        def forward(self, h, log_m, ctx):
+            c = float(self.alpha)
+            return h * c, log_m + 2 * np.log(c), c
 
-    @init_block.register
-    def _(block: UserScale, n_in, ctx):
-        return n_in
+        def backward(self, cache, g, ctx):
+            return g * cache
 
-    @forward.register
-    def _(block: UserScale, h, log_m, ctx):
-        return h * block.c, log_m + 2 * np.log(block.c), None
-
-    @backward.register
-    def _(block: UserScale, cache, g, ctx):
-        return g * block.c
-
-    arch = Architecture("user-scale-test", Serial(Dense(2), ReLU(), UserScale(0.5)))
+    arch = Architecture("user-scale-test", Serial(Dense(2), ReLU(), UserScale(sp.Rational(1, 2))))
     rngs = spawn_generators(1, 1)
     x = draw_inputs(4, 3, rngs)
     params = init_params(arch, 2, 4, 4, rngs)
@@ -180,42 +174,13 @@ def test_a_user_block_registers_its_forward_and_backward():
     # mutation check: a backward pass 2% off is caught by the brute-force comparison
     @dataclass(frozen=True, repr=False)
     class BadScale(UserScale):
-        pass
+        def backward(self, cache, g, ctx):
+            return g * cache * 1.02
 
-    @backward.register
-    def _(block: BadScale, cache, g, ctx):
-        return g * block.c * 1.02
-
-    bad = Architecture("bad-scale-test", Serial(Dense(2), ReLU(), BadScale(0.5)))
+    bad = Architecture("bad-scale-test", Serial(Dense(2), ReLU(), BadScale(sp.Rational(1, 2))))
     params_bad = init_params(bad, 2, 4, 4, spawn_generators(1, 1))
     jac_bad = _fd_jacobian(params_bad, x)
     assert not np.allclose(ntk_gram(bad, params_bad, x), np.einsum("sap,sbp->sab", jac_bad, jac_bad), rtol=1e-3)
-
-
-# ----------------------------------------------------------------- agreement with the simulator
-@pytest.mark.parametrize("name", ["mlp", "resnet", "resnet-bn"])
-def test_weights_and_forward_agree_with_the_dense_simulator(name):
-    """Same generators -> bitwise the same weights as the dense simulator draws, and the same
-    forward values, including the population BN's division by the simulator's log_m."""
-    depth, width = 3, 6
-    rngs = spawn_generators(5, 2)
-    x = draw_inputs(width, 4, rngs)
-    params = init_params(name, depth, width, width, rngs)
-    sim_rngs = spawn_generators(5, 2)
-    draw_inputs(width, 4, sim_rngs)  # advance past the inputs
-    kept = []
-    ctx = Context(width, sim_rngs, sampler="dense", keep=kept, depth=depth)
-    sig = Signal(x, None, np.zeros(2), 0.0, width)
-    arch = get_architecture(name)
-    for l in range(depth):
-        ctx.block_index = l
-        sig = propagate(arch.block, sig, ctx)
-    assert len(kept) == len(params.weights)
-    for a, b in zip(kept, params.weights):
-        assert np.array_equal(a, b)
-    true = sig.units * np.exp(sig.log_scale)[:, None, None]
-    f_sim = np.einsum("sn,snt->st", params.readout, true)
-    np.testing.assert_allclose(network_outputs(params, x), f_sim, rtol=1e-12)
 
 
 # ----------------------------------------------------------------- subsets, seeds, shapes
@@ -271,8 +236,11 @@ def test_float32_agrees_with_float64():
     another sample of networks, not a rounded copy.)"""
     from anglefish.numeric.fisher import Params
     params, x = _tiny("resnet-bn", None, depth=3, width=64, samples=16)
-    p32 = Params(params.arch, params.depth, params.width, params.in_dim, params.bn,
-                 [w.astype(np.float32) for w in params.weights], params.owners, params.readout.astype(np.float32))
+    from anglefish.numeric.network import Weights
+
+    net = params.net
+    p32 = Params(Weights(net.arch, net.depth, net.width, net.in_dim, [w.astype(np.float32) for w in net.weights],
+                         net.owners), params.readout.astype(np.float32), params.bn)
     k64 = ntk_gram("resnet-bn", params, x)
     k32 = ntk_gram("resnet-bn", p32, x.astype(np.float32))
     assert k32.dtype == np.float64
@@ -340,10 +308,10 @@ def test_monotone_threshold_lands_near_two_over_lambda_max(name):
     (lambda: fisher_spectrum("mlp", 2, 8, 0, 1), "samples"),
     (lambda: fisher_spectrum("mlp", 2, 0, 4, 1), "width"),
     (lambda: fisher_spectrum("mlp", 2, 8, 4, 0), "seeds"),
-    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset="layer:2"), "subset"),
-    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset="layer:-1"), "subset"),
-    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset="block:0"), "subset"),
-    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset=0), "subset"),
+    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset="layer:2"), "0 <= K < depth"),
+    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset="layer:-1"), "params"),
+    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset="block:0"), "params"),
+    (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, subset=0), "params"),
     (lambda: fisher_spectrum("resnet-bn", 2, 8, 1, 1, bn="batch"), "at least 2"),
     (lambda: fisher_spectrum("mlp", 2, 8, 4, 1, bn="layer"), "bn"),
     (lambda: fisher_spectrum("nope", 2, 8, 4, 1), "unknown architecture"),

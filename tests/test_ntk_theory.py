@@ -14,10 +14,16 @@ from anglefish.errors import AnglefishError
 from anglefish.theory.activations import RELU, THETA
 from anglefish.theory.blocks import (BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, KernelState, ReLU,
                                      Residual, Serial)
-from anglefish.theory import ntk
-from anglefish.theory.ntk import (QA, QAB, QB, Scale, backward, count_params, equicorrelated_spectrum,
-                                  fisher_law, fisher_theory, kappa_exact, kappa_numeric, law_value,
-                                  ntk_recursion, weight_matrices)
+from anglefish.theory.asymptotics import GrowthLaw as Scale
+from anglefish.theory.fisher_laws import fisher_law, law_value
+from anglefish.theory.fisher_theory import equicorrelated_spectrum, fisher_theory
+from anglefish.theory.kappas import kappa_exact, kappa_numeric
+from anglefish.theory.ntk import QA, QAB, QB, count_params, ntk_recursion
+
+
+def backward(block, state, p_out, dk_scale=1):
+    """The block's own NTK rule (every block type keeps it with its other rules)."""
+    return block.ntk_backward(state, p_out, dk_scale)
 from anglefish.verify.fisher_claims import CLAIMS, fisher_claims, judge_scale
 from anglefish.verify.verdicts import VERDICTS, validate
 
@@ -58,7 +64,7 @@ def test_dense_backward_and_weight_contribution():
     assert step.p_in == 3 * P
     # K^W_st / N = p^{out(W)} q^{in(W)}_st
     assert step.contribution == P * QAB
-    assert weight_matrices(Dense(3)) == 1
+    assert Dense(3).weight_count() == 1
 
 
 def test_population_batchnorm_divides_by_m_and_batch_bn_is_refused():
@@ -82,21 +88,31 @@ def test_residual_adds_the_branch_backward_and_serial_composes():
     assert sp.simplify(serial.p_in - 2 * dk * P) == 0
 
 
-def test_unknown_block_types_raise_and_can_be_registered():
+def test_incomplete_block_types_are_refused_naming_the_missing_rules():
+    from anglefish.theory.blocks import RULES, Scale as ScaleBlock, register_block
+
     @dataclass(frozen=True, repr=False)
     class Halve(Block):
         def kernel(self, s):
             return s.map(lambda e: e / 4)
 
+    with pytest.raises(AnglefishError, match="lacks the rules ntk_backward, weight_count"):
+        register_block(Halve)
+    with pytest.raises(AnglefishError, match="lacks the rules"):
+        Serial(Dense(2), Halve()) and __import__("anglefish").theory.Architecture("halve", (Dense(2), Halve()))
+
+    @dataclass(frozen=True, repr=False)
+    class Quarter(ScaleBlock):  # a complete type: it inherits every rule and overrides two
+        def kernel(self, s):
+            return s.map(lambda e: e / 16)
+
+        def ntk_backward(self, state, p_out, dk_scale=1):
+            return __import__('anglefish.theory.blocks', fromlist=['Backward']).Backward(p_in=p_out / 16, contribution=sp.Integer(0))
+
+    register_block(Quarter)
     s = gaussian_state()
-    with pytest.raises(AnglefishError):
-        backward(Halve(), s, P)
-
-    @backward.register
-    def _(block: Halve, state, p_out, dk_scale=1):
-        return ntk.Backward(p_in=p_out / 4, contribution=sp.Integer(0))
-
-    assert backward(Serial(Dense(2), Halve()), s, P).p_in == P / 2
+    assert backward(Serial(Dense(2), Quarter()), s, P).p_in == P / 8
+    assert len(RULES) >= 10
 
 
 # ------------------------------------------------------------------ spectrum of K

@@ -28,19 +28,22 @@ def test_results_do_not_depend_on_how_seeds_are_split(sampler):
     assert np.array_equal(run(5)[:, :2], run(2))
 
 
-def test_dense_weights_can_be_kept_and_reused():
+def test_dense_weights_drawn_once_give_the_same_values_on_every_pass():
+    from anglefish.numeric.network import draw_weights, forward, new_pass
+
     rngs = spawn_generators(1, 2)
     x = pair_batch(1.0, 8, 2, rngs)
-    kept = []
-    from anglefish.numeric.simulate import Context, Signal, propagate
-    from anglefish.theory import get_architecture
+    net = draw_weights("resnet", 2, 8, 8, rngs)
+    first, _, _ = forward(net, x, new_pass(net))
+    again, _, _ = forward(net, x, new_pass(net))
+    assert len(net.weights) == 4 and net.weights[0].shape == (2, 8, 8) and net.owners == [0, 0, 1, 1]
+    assert np.array_equal(first, again)
 
-    arch = get_architecture("resnet")
-    sig = Signal(x, None, np.zeros(2), 0.0, 8)
-    first = propagate(arch.block, sig, Context(8, rngs, sampler="dense", keep=kept))
-    again = propagate(arch.block, sig, Context(8, spawn_generators(9, 2), sampler="dense", params=kept))
-    assert len(kept) == 2 and kept[0].shape == (2, 8, 8)
-    assert np.array_equal(first.units, again.units)
+
+def test_dense_sampler_rescales_a_deep_resnet_instead_of_overflowing():
+    rngs = spawn_generators(4, 2)
+    traj = simulate("resnet", pair_batch(1.0, 8, 2, rngs), 3000, 8, rngs, sampler="dense", at=[3000])
+    assert np.all(np.isfinite(traj.pair_gram)) and np.all(2 * traj.log_scale[-1] > np.log(np.finfo(float).max))
 
 
 def test_resnet_runs_thousands_of_blocks_without_overflow():
@@ -92,16 +95,15 @@ def test_batch_statistics_bn_with_a_batch_of_one_is_refused():
         simulate("resnet-bn", x, 1, 8, rngs, bn="batch")
 
 
-def test_unknown_block_type_has_a_clear_error():
+def test_an_incomplete_block_type_is_refused_before_anything_runs():
     from anglefish.theory import Block
 
     class Mystery(Block):
-        pass
+        def kernel(self, state):
+            return state
 
-    arch = Architecture("test-mystery", (Dense(2), Mystery()))
-    rngs = spawn_generators(0, 2)
-    with pytest.raises(AnglefishError, match="no numeric implementation"):
-        simulate(arch, pair_batch(1.0, 8, 2, rngs), 1, 8, rngs)
+    with pytest.raises(AnglefishError, match="Mystery lacks the rules ntk_backward, weight_count"):
+        Architecture("test-mystery", (Dense(2), Mystery()))
 
 
 def test_residual_branch_with_other_output_width_is_refused():

@@ -4,13 +4,10 @@ Each check extrapolates in width (N and 2N) and allows z*SE + b (anglefish.verif
 False-alarm rate: ALPHA = 1e-5 per check.  (The property test over depth, width and angle
 lives in test_contracts.py.)
 """
-import math
 
 import numpy as np
-import pytest
-from hypothesis import given, settings, strategies as st
 
-from anglefish.numeric import angle_table, compare_bn_kinds, pair_batch, pair_statistics, simulate, spawn_generators
+from anglefish.numeric import compare_bn_kinds, pair_batch, pair_statistics, simulate, spawn_generators
 from anglefish.theory.evaluate import numeric_maps
 from anglefish.verify.tolerance import Estimate, width_extrapolated_check
 

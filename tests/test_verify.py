@@ -4,7 +4,7 @@ import json
 import pytest
 
 from anglefish.cli import main
-from anglefish.verify.calibration import Mutant, calibrate, mutants
+from anglefish.verify.calibration import calibrate, mutants
 from anglefish.verify.claims import VERDICTS, Settings, claims, evaluate_claims
 
 

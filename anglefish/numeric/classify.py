@@ -52,22 +52,17 @@ with 3 seeds and 17 s with 8 on 2 cores (measured with other work running).
 """
 from __future__ import annotations
 
-import copy
 import math
-import zlib
-from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
-from functools import lru_cache, singledispatch
+from dataclasses import asdict, dataclass
 
 import numpy as np
-import sympy as sp
 from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
-from ..theory.activations import Activation, PiecewiseLinear, QuadratureActivation
 from ..theory.architectures import Architecture, get_architecture
-from ..theory.blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, Residual, Scale, Serial
-from .simulate import BN_KINDS, _diagonal_kernel, numeric_activation
+from ..theory.blocks import BN_KINDS
+from ..validation import check_choice, check_int
+from .network import Pass, Weights, backward, draw_weights, forward, new_pass
 
 HEAD = "softmax over 2 classes (z = U a + b), cross-entropy"
 HEAD_INPUTS = ("population", "raw")
@@ -97,25 +92,17 @@ class SGDSettings:
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)) \
                 or not (math.isfinite(lr) and lr > 0):
             raise AnglefishError(f"learning_rate must be a positive finite number, got {lr!r}")
-        _check_int(self.batch_size, "batch_size", 1)
-        _check_int(self.epochs, "epochs", 0)
+        check_int(self.batch_size, "batch_size", 1)
+        check_int(self.epochs, "epochs", 0)
         std = self.head_init_std
         if isinstance(std, bool) or not isinstance(std, (int, float, np.floating, np.integer)) \
                 or not (math.isfinite(std) and std >= 0):
             raise AnglefishError(f"head_init_std must be a finite number >= 0, got {std!r}")
-        if self.head_input not in HEAD_INPUTS:
-            raise AnglefishError(f"head_input must be one of {', '.join(HEAD_INPUTS)}, got {self.head_input!r}")
-        if self.bn is not None and self.bn not in BN_KINDS:
-            raise AnglefishError(f"bn must be one of {', '.join(BN_KINDS)} or None, got {self.bn!r}")
+        check_choice(self.head_input, "head_input", HEAD_INPUTS)
+        check_choice(self.bn, "bn", BN_KINDS, allow_none=True)
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise AnglefishError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_data(x, y, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +122,8 @@ def _check_data(x, y, what: str) -> tuple[np.ndarray, np.ndarray]:
 class Classifier:
     """A stack of S classifiers (one per seed) of one architecture and depth.
 
-    weights: hidden weights (S, n_out, n_in) in draw order.  head_w: (S, 2, N); head_b: (S, 2).
+    net: the hidden weights (:class:`anglefish.numeric.network.Weights`; ``weights`` lists them in
+    draw order).  head_w: (S, 2, N); head_b: (S, 2).
     bn: the BN override (None, 'population', 'batch').  head_input: see the module docstring.
     log_m_top: log of the population per-unit second moment of h^L.  bn_statistics: for batch
     BN, per BatchNorm layer in forward order the (mean, inv_std) arrays (S, N, 1) used in
@@ -145,7 +133,7 @@ class Classifier:
     architecture: Architecture
     depth: int
     dim: int
-    weights: list
+    net: Weights
     head_w: np.ndarray
     head_b: np.ndarray
     bn: str | None = None
@@ -158,256 +146,51 @@ class Classifier:
         return self.head_w.shape[0]
 
     @property
+    def weights(self) -> list:
+        return self.net.weights
+
+    @property
     def uses_batch_bn(self) -> bool:
-        return any(isinstance(b, BatchNorm) and (self.bn or b.kind) == "batch" for b in self.architecture.block.walk())
+        return self.architecture.uses_batch_bn(self.bn)
 
     def head_factor(self) -> float:
         return math.exp(-0.5 * self.log_m_top) if self.head_input == "population" else 1.0
 
     def copy(self) -> "Classifier":
         stats = None if self.bn_statistics is None else [tuple(a.copy() for a in s) for s in self.bn_statistics]
-        return Classifier(self.architecture, self.depth, self.dim, [w.copy() for w in self.weights],
+        return Classifier(self.architecture, self.depth, self.dim, self.net.copy(),
                           self.head_w.copy(), self.head_b.copy(), self.bn, self.head_input, self.log_m_top, stats)
-
-
-@lru_cache(maxsize=4096)
-def _block_value(expr: sp.Expr, block_index: int, depth: int) -> float:
-    if expr.free_symbols:
-        expr = expr.subs({BLOCK_INDEX: block_index, DEPTH: depth})
-        if expr.free_symbols:
-            raise AnglefishError(f"block parameter {expr} depends on symbols other than l and L")
-    return float(expr)
-
-
-def _log_m_after_activation(activation: Activation, log_m: float) -> float:
-    if not math.isfinite(log_m):
-        return math.nan
-    try:
-        return _diagonal_kernel(activation)(log_m)
-    except (NotImplementedError, TypeError, ValueError):
-        return math.nan
-
-
-@singledispatch
-def activation_derivative(activation: Activation):
-    """phi'(x) elementwise for numpy (register for new activation types)."""
-    x = sp.Symbol("x", real=True)
-    f = sp.lambdify(x, sp.diff(activation.phi(x), x), ["scipy", "numpy"])
-
-    def dphi(z):
-        return np.broadcast_to(np.asarray(f(z), dtype=z.dtype), z.shape)
-    return dphi
-
-
-@activation_derivative.register
-def _(activation: PiecewiseLinear):
-    a_pos, a_neg = float(activation.slope_pos), float(activation.slope_neg)
-
-    def dphi(z):  # at z == 0 exactly (probability 0) the slope on the negative side
-        return np.where(z > 0, a_pos, a_neg)
-    return dphi
-
-
-@activation_derivative.register
-def _(activation: QuadratureActivation):
-    d = activation.numeric()[1]
-    return lambda z: np.asarray(d(z), dtype=z.dtype)
-
-
-@lru_cache(maxsize=None)
-def _phi_pair(activation: Activation):
-    return numeric_activation(activation)[0], activation_derivative(activation)
-
-
-# ----------------------------------------------------------------- forward and backward
-@dataclass
-class Pass:
-    """One forward (and backward) pass.
-
-    bn_mode: 'train' (batch BN uses the batch's statistics, differentiated), 'record' (as
-    train, and the statistics are appended to ``recorded``) or 'fixed' (batch BN uses
-    ``fixed[k]`` for the k-th BatchNorm layer).  grads: filled by the backward pass, one array
-    per hidden weight.
-    """
-
-    clf: Classifier
-    bn_mode: str = "train"
-    fixed: list | None = None
-    recorded: list | None = None
-    block_index: int = 0
-    cursor: int = 0
-    bn_cursor: int = 0
-    grads: list = field(default_factory=list)
-
-    def value(self, expr) -> float:
-        return _block_value(expr, self.block_index, self.clf.depth)
-
-
-@singledispatch
-def forward(block: Block, h: np.ndarray, log_m: float, p: Pass):
-    """(out, log_m_out, cache) for true values h (S, N, B); log_m: log population moment per unit."""
-    raise AnglefishError(f"no classifier forward for block {type(block).__name__}; "
-                         "register one with anglefish.numeric.classify.forward.register")
-
-
-@singledispatch
-def backward(block: Block, cache, g: np.ndarray, p: Pass) -> np.ndarray:
-    """Cotangent g (S, N_out, B) at the block's output -> at its input; Dense blocks store
-    their weight gradient in ``p.grads``."""
-    raise AnglefishError(f"no classifier backward for block {type(block).__name__}; "
-                         "register one with anglefish.numeric.classify.backward.register")
-
-
-@forward.register
-def _(block: Serial, h, log_m, p):
-    caches = []
-    for b in block.blocks:
-        h, log_m, c = forward(b, h, log_m, p)
-        caches.append(c)
-    return h, log_m, caches
-
-
-@backward.register
-def _(block: Serial, cache, g, p):
-    for b, c in zip(reversed(block.blocks), reversed(cache)):
-        g = backward(b, c, g, p)
-    return g
-
-
-@forward.register
-def _(block: Dense, h, log_m, p):
-    index = p.cursor
-    p.cursor += 1
-    w = p.clf.weights[index]
-    return np.matmul(w, h), log_m + math.log(p.value(block.variance)), (index, h)
-
-
-@backward.register
-def _(block: Dense, cache, g, p):
-    index, h = cache
-    p.grads[index] = np.matmul(g, h.transpose(0, 2, 1))
-    return np.matmul(p.clf.weights[index].transpose(0, 2, 1), g)
-
-
-@forward.register
-def _(block: Act, h, log_m, p):
-    phi, _ = _phi_pair(block.activation)
-    return phi(h), _log_m_after_activation(block.activation, log_m), h
-
-
-@backward.register
-def _(block: Act, cache, g, p):
-    return g * _phi_pair(block.activation)[1](cache)
-
-
-@forward.register
-def _(block: Scale, h, log_m, p):
-    a = p.value(block.alpha)
-    return h * a, log_m + 2 * math.log(abs(a)), a
-
-
-@backward.register
-def _(block: Scale, cache, g, p):
-    return g * cache
-
-
-@forward.register
-def _(block: BatchNorm, h, log_m, p):
-    kind = p.clf.bn or block.kind
-    if kind == "population":
-        if not math.isfinite(log_m):
-            raise AnglefishError(f"{block!r}: the population second moment here is unknown (an activation "
-                                 "upstream has no Gaussian kernel); use bn='batch'")
-        factor = math.exp(-0.5 * log_m)
-        return h * factor, 0.0, ("population", factor)
-    k = p.bn_cursor
-    p.bn_cursor += 1
-    if p.bn_mode == "fixed":
-        if p.fixed is None or k >= len(p.fixed):
-            raise AnglefishError("batch-statistics BN in evaluation needs the training-set statistics "
-                                 "(call refresh_bn_statistics first)")
-        mean, inv_std = p.fixed[k]
-        return (h - mean) * inv_std, 0.0, ("fixed", inv_std)
-    if h.shape[-1] < 2:
-        raise AnglefishError("batch-statistics BatchNorm needs a batch of at least 2 inputs")
-    mean = h.mean(axis=-1, keepdims=True)
-    centred = h - mean
-    inv_std = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + block.eps)
-    if p.bn_mode == "record":
-        p.recorded.append((mean, inv_std))
-    y = centred * inv_std
-    return y, 0.0, ("batch", y, inv_std)
-
-
-@backward.register
-def _(block: BatchNorm, cache, g, p):
-    if cache[0] == "population":
-        return g * cache[1]
-    if cache[0] == "fixed":
-        return g * cache[1]
-    _, y, inv_std = cache
-    # y = (u - mean) / sigma, sigma^2 = var + eps:  du = (dy - mean(dy) - y mean(dy y)) / sigma
-    return (g - g.mean(axis=-1, keepdims=True) - y * np.mean(g * y, axis=-1, keepdims=True)) * inv_std
-
-
-@forward.register
-def _(block: Residual, h, log_m, p):
-    out, log_m_branch, cache = forward(block.branch, h, log_m, p)
-    if out.shape != h.shape:
-        raise AnglefishError("a residual block must keep the width")
-    return h + out, float(np.logaddexp(log_m, log_m_branch)), cache
-
-
-@backward.register
-def _(block: Residual, cache, g, p):
-    return g + backward(block.branch, cache, g, p)
 
 
 def init_classifier(arch: Architecture | str, depth: int, dim: int, rngs: list, head_init_std: float = 0.0,
                     head_input: str = "population", bn: str | None = None) -> Classifier:
     """S = len(rngs) classifiers of width N = ``dim`` (= the input dimension)."""
     arch = get_architecture(arch)
-    depth = _check_int(depth, "depth", 1)
-    dim = _check_int(dim, "input dimension", 1)
+    depth = check_int(depth, "depth", 1)
+    dim = check_int(dim, "input dimension", 1)
     if not rngs:
         raise AnglefishError("need at least one generator (seeds >= 1)")
     SGDSettings(head_init_std=head_init_std, head_input=head_input, bn=bn)  # validates
     s = len(rngs)
-    weights = []
-    # the Dense variances in forward (draw) order, by a walk of the block list per block index
-    specs = []
-
-    def walk(block, l):
-        if isinstance(block, Dense):
-            specs.append(_block_value(block.variance, l, depth))
-        for child in block.children():
-            walk(child, l)
-
-    for l in range(depth):
-        walk(arch.block, l)
-    for v in specs:
-        w = np.empty((s, dim, dim))
-        for k, g in enumerate(rngs):
-            g.standard_normal(out=w[k])
-        weights.append(w * math.sqrt(v / dim))
+    net = draw_weights(arch, depth, dim, dim, rngs)  # network s from generator s, in network order
     head_w = np.zeros((s, 2, dim))
     if head_init_std > 0:
         for k, g in enumerate(rngs):
             head_w[k] = g.standard_normal((2, dim)) * (head_init_std / math.sqrt(dim))
-    clf = Classifier(arch, depth, dim, weights, head_w, np.zeros((s, 2)), bn, head_input)
+    clf = Classifier(arch, depth, dim, net, head_w, np.zeros((s, 2)), bn, head_input)
     # the population second moment at the top, tracked through a forward pass of a dummy batch
-    clf.log_m_top = _forward_hidden(clf, np.zeros((s, dim, 2)), Pass(clf, bn_mode="train"))[1]
+    clf.log_m_top = _forward_hidden(clf, np.zeros((s, dim, 2)), _pass(clf, "train"))[1]
     return clf
+
+
+def _pass(clf: Classifier, bn_mode: str, **kw) -> Pass:
+    """A pass of the one network interpreter (:mod:`.network`) over the classifiers' hidden layers."""
+    return new_pass(clf.net, clf.bn, bn_mode, fixed=clf.bn_statistics if bn_mode == "fixed" else None, **kw)
 
 
 def _forward_hidden(clf: Classifier, h: np.ndarray, p: Pass):
     """(h^L, log_m^L, caches) for per-seed inputs h (S, D, B)."""
-    log_m = 0.0
-    caches = []
-    for l in range(clf.depth):
-        p.block_index = l
-        h, log_m, c = forward(clf.architecture.block, h, log_m, p)
-        caches.append(c)
+    h, log_m, caches = forward(clf.net, h, p)
     if p.cursor != len(clf.weights):
         raise AnglefishError("internal: the block list used a different number of weights than drawn")
     return h, log_m, caches
@@ -430,10 +213,10 @@ def refresh_bn_statistics(clf: Classifier, x_train) -> Classifier:
         clf.bn_statistics = None
         return clf
     h = _as_batch(clf, x_train)
-    recorded = []
+    p = _pass(clf, "record")
     with threadpool_limits(limits=1, user_api="blas"):
-        _forward_hidden(clf, h, Pass(clf, bn_mode="record", recorded=recorded))
-    clf.bn_statistics = recorded
+        _forward_hidden(clf, h, p)
+    clf.bn_statistics = p.recorded
     return clf
 
 
@@ -441,7 +224,7 @@ def hidden_features(clf: Classifier, x) -> np.ndarray:
     """The last hidden layer h^L (S, n, N) of rows ``x`` (n, D), in evaluation mode."""
     h = _as_batch(clf, x)
     with threadpool_limits(limits=1, user_api="blas"):
-        out = _forward_hidden(clf, h, Pass(clf, bn_mode="fixed", fixed=clf.bn_statistics))[0]
+        out = _forward_hidden(clf, h, _pass(clf, "fixed"))[0]
     return out.transpose(0, 2, 1)
 
 
@@ -480,8 +263,12 @@ def loss_and_gradients(clf: Classifier, x, y, bn_mode: str = "train"):
     if y.shape != (clf.seeds, h0.shape[-1]) or not np.all((y == 0) | (y == 1)):
         raise AnglefishError("labels must be 0/1 with one per input")
     y = y.astype(np.int64)
-    p = Pass(clf, bn_mode=bn_mode, fixed=clf.bn_statistics)
-    p.grads = [None] * len(clf.weights)
+    grads = [None] * len(clf.weights)
+
+    def on_dense(index, h, g):
+        grads[index] = np.matmul(g[:, 0], h.transpose(0, 2, 1))
+
+    p = _pass(clf, bn_mode, on_dense=on_dense)
     h, _, caches = _forward_hidden(clf, h0, p)
     c = clf.head_factor()
     a = h * c
@@ -494,10 +281,8 @@ def loss_and_gradients(clf: Classifier, x, y, bn_mode: str = "train"):
     grad_head_w = np.matmul(dz, a.transpose(0, 2, 1))
     grad_head_b = dz.sum(axis=-1)
     g = np.matmul(clf.head_w.transpose(0, 2, 1), dz) * c
-    for l in reversed(range(clf.depth)):
-        p.block_index = l
-        g = backward(clf.architecture.block, caches[l], g, p)
-    return value, {"weights": p.grads, "head_w": grad_head_w, "head_b": grad_head_b}
+    backward(clf.net, caches, g[:, None], p)
+    return value, {"weights": grads, "head_w": grad_head_w, "head_b": grad_head_b}
 
 
 def sgd_step(clf: Classifier, grads: dict, learning_rate: float) -> None:
@@ -530,11 +315,11 @@ def train_classifier(arch: Architecture | str, x_train, y_train, depth: int, see
     Generators: ``rngs`` or, by default, ``spawn_generators(seed, seeds)``; generator s draws
     net s's weights, then its head, then its mini-batch permutations.
     """
-    from .simulate import spawn_generators
+    from .network import spawn_generators
 
     settings = settings or SGDSettings()
     x_train, y_train = _check_data(x_train, y_train, "training")
-    seeds = _check_int(seeds, "seeds", 1)
+    seeds = check_int(seeds, "seeds", 1)
     if rngs is None:
         rngs = spawn_generators(seed, seeds)
     elif len(rngs) != seeds:
@@ -587,7 +372,7 @@ def distance_ratio(features, labels, ddof: int = COVARIANCE_DDOF) -> np.ndarray:
         raise AnglefishError(f"labels must have shape ({f.shape[-2]},) to match the features, got {labels.shape}")
     if not np.all((labels == 0) | (labels == 1)):
         raise AnglefishError("labels must be 0 or 1")
-    ddof = _check_int(ddof, "ddof", 0)
+    ddof = check_int(ddof, "ddof", 0)
     parts = []
     for c in (1, 0):
         fc = f[..., labels == c, :]
@@ -626,216 +411,7 @@ def evaluate(clf: Classifier, x_test, y_test, x_train=None, y_train=None) -> dic
     return out
 
 
-# ----------------------------------------------------------------------------- the study
-#: default settings of the distance-ratio study of Figs. 11-12 (and the training claims);
-#: the figures use these dicts as their FULL / QUICK settings so that all share one run.
-STUDY_FULL = {"dataset": "digits", "classes": [0, 1], "n_train": 1000, "n_test": 1000, "depths": list(range(1, 11)),
-              "seeds": 8, "learning_rate": 0.05, "batch_size": 20, "epochs": 30, "head_init_std": 0.0,
-              "head_input": "population", "bn": None, "data_seed": 0}
-STUDY_QUICK = {"seeds": 3}
 
-_STUDY_CACHE: "OrderedDict[tuple, dict]" = OrderedDict()
-_STUDY_CACHE_SIZE = 8
-_DATA_CACHE: "OrderedDict[tuple, object]" = OrderedDict()
-
-
-def cached_dataset(name: str = "digits", data_dir=None, classes=(0, 1), n_train: int = 1000, n_test: int = 1000,
-                   seed: int = 0):
-    """:func:`anglefish.numeric.data.load_dataset`, remembered per arguments (a few kept)."""
-    from .data import load_dataset
-
-    key = (name, None if data_dir is None or name == "digits" else str(data_dir), tuple(int(c) for c in classes),
-           int(n_train), int(n_test), int(seed))
-    if key not in _DATA_CACHE:
-        _DATA_CACHE[key] = load_dataset(name, data_dir=data_dir, classes=tuple(classes), n_train=n_train,
-                                        n_test=n_test, seed=seed)
-        while len(_DATA_CACHE) > 4:
-            _DATA_CACHE.popitem(last=False)
-    return _DATA_CACHE[key]
-
-
-def study_seed(seed: int, arch: str, depth: int) -> int:
-    """The master seed of one (architecture, depth) of the study, from the study's seed."""
-    words = [int(seed), zlib.crc32(b"distance-ratio-study"), zlib.crc32(arch.encode()), int(depth)]
-    return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
-
-
-def distance_ratio_study(architectures=("mlp", "resnet", "resnet-bn"), seed: int = 0, data_dir=None,
-                         progress=None, **overrides) -> dict:
-    """Train every architecture at every depth for several seeds; r and test error before/after.
-
-    Settings: :data:`STUDY_FULL` updated by ``overrides`` (same keys).  Net (arch, L, s) uses
-    generator s of ``spawn_generators(study_seed(seed, arch, L), seeds)``.  Results are cached
-    per (architectures, settings, seed, data_dir): the figures and the claims that ask for the
-    same study share one computation.  Returns a dict with 'rows' (one per net: architecture,
-    depth, seed_index, ratio_before/after, bound_before/after, error_before/after,
-    train_loss_before/after, final_epoch_loss), 'settings', 'seeds' (per arch/depth),
-    'dataset' (name, source, dim, sizes, notes, and ratio_inputs: r of the whitened test inputs
-    themselves, depth 0) and 'elapsed_seconds'.
-
-    Time on 2 cores (digits, D = 50, 180 training images, 30 epochs of 9 steps): quick (3
-    seeds) about 7.5 s, full (8 seeds) about 17 s; it grows roughly linearly with the number of
-    seeds, the epochs and the training set, and like N^2 per step in the width N = D (MNIST and
-    CIFAR-10 with 1000 training images and D ~ 700-1000 take minutes).
-    """
-    import time
-
-    unknown = set(overrides) - set(STUDY_FULL)
-    if unknown:
-        raise AnglefishError(f"unknown study setting(s): {', '.join(sorted(unknown))}; known: "
-                             f"{', '.join(sorted(STUDY_FULL))}")
-    s = {**STUDY_FULL, **overrides}
-    s = {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()}
-    archs = tuple(get_architecture(a).name for a in architectures)
-    depths = [_check_int(d, "depth", 1) for d in s["depths"]]
-    if not depths:
-        raise AnglefishError("depths must list at least one depth")
-    seeds = _check_int(s["seeds"], "seeds", 1)
-    _check_int(seed, "seed", 0)
-    sgd = SGDSettings(float(s["learning_rate"]), int(s["batch_size"]), int(s["epochs"]), float(s["head_init_std"]),
-                      s["head_input"], s["bn"])
-    if s["dataset"] == "digits":
-        data_dir = None  # bundled: the directory plays no part (and must not split the cache)
-    key = (archs, repr(sorted(s.items())), int(seed), None if data_dir is None else str(data_dir))
-    if key in _STUDY_CACHE:
-        _STUDY_CACHE.move_to_end(key)
-        return copy.deepcopy(_STUDY_CACHE[key])
-    start = time.perf_counter()
-    data = cached_dataset(s["dataset"], data_dir, s["classes"], int(s["n_train"]), int(s["n_test"]),
-                          int(s["data_seed"]))
-    rows, seed_map = [], {}
-    total, done = len(archs) * len(depths), 0
-    for arch in archs:
-        for depth in depths:
-            run_seed = study_seed(seed, arch, depth)
-            seed_map[f"{arch}/L{depth}"] = run_seed
-            run = train_classifier(arch, data.x_train, data.y_train, depth, seeds, run_seed, sgd)
-            before = evaluate(run.initial, data.x_test, data.y_test, data.x_train, data.y_train)
-            after = evaluate(run.trained, data.x_test, data.y_test, data.x_train, data.y_train)
-            for k in range(seeds):
-                rows.append({"architecture": arch, "depth": depth, "seed_index": k,
-                             "ratio_before": float(before["ratio"][k]), "ratio_after": float(after["ratio"][k]),
-                             "bound_before": float(before["bound"][k]), "bound_after": float(after["bound"][k]),
-                             "error_before": float(before["test_error"][k]),
-                             "error_after": float(after["test_error"][k]),
-                             "train_loss_before": float(before["train_loss"][k]),
-                             "train_loss_after": float(after["train_loss"][k]),
-                             "final_epoch_loss": float(run.epoch_loss[-1, k]) if len(run.epoch_loss) else None})
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    result = {"rows": rows, "settings": s, "sgd": sgd.as_dict(), "head": HEAD, "seeds": seed_map,
-              "dataset": {"name": data.name, "source": data.source, "dim": data.dim, "classes": list(data.classes),
-                          "n_train": int(len(data.y_train)), "n_test": int(len(data.y_test)),
-                          "ratio_inputs": float(distance_ratio(data.x_test, data.y_test)),
-                          "notes": list(data.notes)},
-              "architectures": list(archs), "elapsed_seconds": time.perf_counter() - start}
-    _STUDY_CACHE[key] = result
-    while len(_STUDY_CACHE) > _STUDY_CACHE_SIZE:
-        _STUDY_CACHE.popitem(last=False)
-    return copy.deepcopy(result)
-
-
-# ----------------------------------------------------------------------------- statistics
-def pearson_with_ci(x, y, level: float = 0.95, controls: int = 0) -> dict:
-    """Pearson correlation of paired samples with its Fisher-z confidence interval.
-
-    z = atanh(r), SE = 1 / sqrt(n - 3 - controls), interval tanh(z +- q SE), q the normal
-    quantile of (1 + level) / 2; ``controls`` is the number of variables partialled out
-    beforehand (for a partial correlation).  Needs n >= 4 + controls and both samples
-    non-constant (else r and the interval are nan and 'defined' is False).
-    """
-    from statistics import NormalDist
-
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 1:
-        raise AnglefishError(f"correlation needs two 1-d samples of equal length, got {x.shape} and {y.shape}")
-    if not (0 < level < 1):
-        raise AnglefishError(f"confidence level must be in (0, 1), got {level}")
-    n = len(x)
-    out = {"n": n, "r": math.nan, "lo": math.nan, "hi": math.nan, "level": level, "defined": False}
-    controls = _check_int(controls, "controls", 0)
-    if n < 4 + controls or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return out
-    r = float(np.corrcoef(x, y)[0, 1])
-    r = max(-1.0, min(1.0, r))
-    q = NormalDist().inv_cdf((1 + level) / 2)
-    z = math.atanh(max(-1 + 1e-15, min(1 - 1e-15, r)))
-    se = 1 / math.sqrt(n - 3 - controls)
-    out.update(r=r, lo=math.tanh(z - q * se), hi=math.tanh(z + q * se), defined=True)
-    return out
-
-
-def spearman_with_ci(x, y, level: float = 0.95) -> dict:
-    """Spearman rank correlation (average ranks for ties) with an approximate Fisher-z interval,
-    SE = sqrt(1.06 / (n - 3)) (Fieller, Hartley & Pearson 1957).  Same keys as
-    :func:`pearson_with_ci`."""
-    from statistics import NormalDist
-
-    from scipy.stats import rankdata
-
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    out = pearson_with_ci(rankdata(x), rankdata(y), level) if x.shape == y.shape and x.ndim == 1 \
-        else pearson_with_ci(x, y, level)
-    if out["defined"]:
-        q = NormalDist().inv_cdf((1 + level) / 2)
-        z = math.atanh(max(-1 + 1e-15, min(1 - 1e-15, out["r"])))
-        se = math.sqrt(1.06 / (out["n"] - 3))
-        out.update(lo=math.tanh(z - q * se), hi=math.tanh(z + q * se))
-    return out
-
-
-def summarize_study(result: dict) -> list:
-    """Per (architecture, depth): number of nets and mean, sd, SE (sd / sqrt(n)) of every
-    per-net quantity of :func:`distance_ratio_study` present in its rows (sd and SE are nan for
-    one net)."""
-    quantities = ("ratio_before", "ratio_after", "error_before", "error_after", "train_loss_before",
-                  "train_loss_after")
-    out = []
-    present = [q for q in quantities if result["rows"] and q in result["rows"][0]]
-    for arch in result["architectures"]:
-        for depth in result["settings"]["depths"]:
-            nets = [r for r in result["rows"] if r["architecture"] == arch and r["depth"] == depth]
-            row = {"architecture": arch, "depth": int(depth), "nets": len(nets)}
-            for q in present:
-                v = np.array([r[q] for r in nets], dtype=np.float64)
-                sd = float(v.std(ddof=1)) if len(v) > 1 else math.nan
-                row.update({f"{q}_mean": float(v.mean()), f"{q}_sd": sd, f"{q}_se": sd / math.sqrt(len(v))})
-            out.append(row)
-    return out
-
-
-def correlation_summary(result: dict, level: float = 0.95) -> list:
-    """Test error after training against the distance ratio after training, four readings:
-    Pearson over all nets (the primary one); Spearman over all nets; Pearson within depth
-    (both quantities minus their mean at each depth, i.e. the partial correlation given depth,
-    interval with ``controls`` = number of depths - 1), which asks whether the relation holds
-    beyond "deeper nets have lower r and higher error"; and Pearson over the paper-like subset
-    (depths <= 3, first seed of each: 9 nets for the three architectures).
-    Each: dict(subset, method, n, r, lo, hi, level, defined)."""
-    rows = result["rows"]
-    x = np.array([r["ratio_after"] for r in rows])
-    y = np.array([r["error_after"] for r in rows])
-    depth = np.array([r["depth"] for r in rows])
-    xc, yc = x.astype(float).copy(), y.astype(float).copy()
-    for d in np.unique(depth):
-        m = depth == d
-        xc[m] -= x[m].mean()
-        yc[m] -= y[m].mean()
-    paper = [r for r in rows if r["depth"] <= 3 and r["seed_index"] == 0]
-    px = np.array([r["ratio_after"] for r in paper])
-    py = np.array([r["error_after"] for r in paper])
-    return [{"subset": "all nets", "method": "pearson", **pearson_with_ci(x, y, level)},
-            {"subset": "all nets", "method": "spearman", **spearman_with_ci(x, y, level)},
-            {"subset": "all nets, within depth", "method": "pearson",
-             **pearson_with_ci(xc, yc, level, controls=len(np.unique(depth)) - 1)},
-            {"subset": "depths <= 3, first seed", "method": "pearson", **pearson_with_ci(px, py, level)}]
-
-
-__all__ = ["COVARIANCE_DDOF", "HEAD", "HEAD_INPUTS", "STUDY_FULL", "STUDY_QUICK", "Classifier", "Pass", "SGDSettings",
-           "TrainingRun", "activation_derivative", "backward", "cached_dataset", "correlation_summary",
-           "distance_ratio", "distance_ratio_study", "evaluate", "forward", "hidden_features", "init_classifier",
-           "logits", "loss", "loss_and_gradients", "pearson_with_ci", "refresh_bn_statistics", "sgd_step",
-           "spearman_with_ci", "study_seed", "summarize_study", "test_error", "train_classifier"]
+__all__ = ["COVARIANCE_DDOF", "HEAD", "HEAD_INPUTS", "Classifier", "SGDSettings", "TrainingRun", "distance_ratio",
+           "evaluate", "hidden_features", "init_classifier", "logits", "loss", "loss_and_gradients",
+           "refresh_bn_statistics", "sgd_step", "test_error", "train_classifier"]

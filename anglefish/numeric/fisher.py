@@ -44,100 +44,82 @@ every weight in network order (block 0's Dense layers in the order they appear, 
 ...), then the readout v.  Weight draws mirror the dense simulator's (``Context.weight``):
 the same generator state yields bitwise the same matrices.
 
-Extending: a new block type registers :func:`init_block` (draw its weights),
-:func:`forward` and :func:`backward` (its vector-Jacobian product); a new activation
-registers :func:`numeric_derivative` (phi') next to ``numeric_activation`` (phi).
+The forward and backward passes are those of the one finite-network interpreter
+(:mod:`anglefish.numeric.network`): each block type brings its own ``init``, ``forward`` and
+``backward`` rules, each activation its ``numpy_phi`` and ``numpy_dphi``.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from functools import lru_cache, singledispatch
+from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from ..errors import AnglefishError
-from ..theory.activations import Activation, PiecewiseLinear
 from ..theory.architectures import Architecture, get_architecture
-from ..theory.blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, Residual, Scale, Serial
-from .simulate import BN_KINDS, _diagonal_kernel, numeric_activation, spawn_generators
+from ..theory.blocks import BN_KINDS
+from ..validation import check_choice, check_dtype, check_int
+from .network import Weights, backward, draw_weights, forward, new_pass, spawn_generators, uses_batch_bn
 
 #: refuse a batch-BN Gram whose Jacobian of all outputs would need more memory than this per seed
 BATCH_BN_MAX_BYTES = 8 * 2**30
 
-__all__ = ["Params", "init_params", "draw_inputs", "forward", "backward", "init_block",
-           "numeric_derivative", "network_outputs", "ntk_gram", "fisher_spectrum", "parse_subset",
-           "check_int", "uses_batch_bn"]
-
-
-# ----------------------------------------------------------------- validation
-def check_int(value, name: str, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``, else AnglefishError (one line)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise AnglefishError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_bn(bn):
-    if bn is not None and bn not in BN_KINDS:
-        raise AnglefishError(f"bn must be one of {', '.join(BN_KINDS)} or None, got {bn!r}")
-    return bn
-
-
-def _check_dtype(dtype):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise AnglefishError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise AnglefishError(f"dtype must be float32 or float64, got {dt}")
-    return dt.type
-
-
-def uses_batch_bn(arch: Architecture, bn: str | None = None) -> bool:
-    """Does the network use batch-statistics BN (after the ``bn`` override)?"""
-    return any(isinstance(b, BatchNorm) and (bn or b.kind) == "batch" for b in arch.block.walk())
+__all__ = ["Params", "init_params", "draw_inputs", "network_outputs", "ntk_gram", "fisher_spectrum",
+           "parse_subset", "check_int", "uses_batch_bn"]
 
 
 def parse_subset(subset: str, depth: int):
-    """'all' | 'layer:K' (0 <= K < depth, all weights inside repeated block K) | 'layer:readout' (v).
+    """'all' | 'layer:K' (0 <= K < depth, all weights inside repeated block K) | 'layer:readout' (v),
+    and the depth-relative forms 'layer:first', 'layer:last' (:func:`anglefish.theory.ntk.parse_params`).
 
     Returns (blocks, readout): the set of block indices whose weights count, and whether v counts.
     """
-    if not isinstance(subset, str):
-        raise AnglefishError(f"subset must be 'all', 'layer:K' or 'layer:readout', got {subset!r}")
-    if subset == "all":
+    from ..theory.ntk import parse_params
+
+    kind, k = parse_params(subset, depth)
+    if kind == "all":
         return frozenset(range(depth)), True
-    if subset == "layer:readout":
+    if kind == "readout":
         return frozenset(), True
-    if subset.startswith("layer:"):
-        tail = subset[len("layer:"):]
-        if tail.isascii() and tail.isdigit() and int(tail) < depth:
-            return frozenset([int(tail)]), False
-        raise AnglefishError(f"subset 'layer:K' needs 0 <= K < depth = {depth} (0-based block index) "
-                             f"or 'readout', got {subset!r}")
-    raise AnglefishError(f"subset must be 'all', 'layer:K' or 'layer:readout', got {subset!r}")
+    return frozenset([k]), False
 
 
 # ----------------------------------------------------------------- parameters
 @dataclass
 class Params:
-    """Explicit weights of ``seeds`` networks (leading axis S everywhere).
+    """Explicit weights of ``seeds`` networks and their scalar readouts (leading axis S everywhere).
 
-    weights: list of (S, n_out, n_in) arrays in draw order (network order).
-    owners: the 0-based repeated-block index l of each weight.
-    readout: (S, N_L), v_i ~ N(0, 1/N_L).
+    net: the hidden weights (:class:`anglefish.numeric.network.Weights`); readout: (S, N_L),
+    v_i ~ N(0, 1/N_L); bn: the BN override of every pass.
     """
 
-    arch: Architecture
-    depth: int
-    width: int
-    in_dim: int
-    bn: str | None
-    weights: list
-    owners: list
+    net: Weights
     readout: np.ndarray
+    bn: str | None = None
+
+    @property
+    def arch(self) -> Architecture:
+        return self.net.arch
+
+    @property
+    def depth(self) -> int:
+        return self.net.depth
+
+    @property
+    def width(self) -> int:
+        return self.net.width
+
+    @property
+    def in_dim(self) -> int:
+        return self.net.in_dim
+
+    @property
+    def weights(self) -> list:
+        return self.net.weights
+
+    @property
+    def owners(self) -> list:
+        return self.net.owners
 
     @property
     def seeds(self) -> int:
@@ -156,88 +138,10 @@ class Params:
     def select(self, seed_index: int) -> "Params":
         """The parameters of one seed (views, leading axis kept)."""
         sl = slice(seed_index, seed_index + 1)
-        return Params(self.arch, self.depth, self.width, self.in_dim, self.bn,
-                      [w[sl] for w in self.weights], list(self.owners), self.readout[sl])
+        return Params(self.net.select(sl), self.readout[sl], self.bn)
 
     def copy(self) -> "Params":
-        return Params(self.arch, self.depth, self.width, self.in_dim, self.bn,
-                      [w.copy() for w in self.weights], list(self.owners), self.readout.copy())
-
-
-@dataclass
-class InitContext:
-    """What drawing a block's weights needs: width, generators, dtype, block index, depth."""
-
-    width: int
-    rngs: list
-    dtype: type
-    depth: int
-    block_index: int = 0
-    weights: list = field(default_factory=list)
-    owners: list = field(default_factory=list)
-
-    def normal(self, shape) -> np.ndarray:
-        """Standard normals of shape (S,) + shape, seed s from generator s."""
-        out = np.empty((len(self.rngs),) + tuple(shape), dtype=self.dtype)
-        for s, g in enumerate(self.rngs):
-            g.standard_normal(out=out[s], dtype=self.dtype)
-        return out
-
-    def value(self, expr: sp.Expr) -> float:
-        return _value(expr, self.block_index, self.depth)
-
-
-def _value(expr, block_index, depth) -> float:
-    if getattr(expr, "free_symbols", None):
-        expr = expr.subs({BLOCK_INDEX: block_index, DEPTH: depth})
-    return float(expr)
-
-
-@singledispatch
-def init_block(block: Block, n_in: int, ctx: InitContext) -> int:
-    """Draw ``block``'s weights (append to ctx.weights/ctx.owners); return its output width."""
-    raise AnglefishError(f"no Fisher/training implementation for block {type(block).__name__}; "
-                         "register init_block, forward and backward in anglefish.numeric.fisher")
-
-
-@init_block.register
-def _(block: Dense, n_in, ctx):
-    v = ctx.value(block.variance)
-    w = ctx.normal((ctx.width, n_in))
-    w *= ctx.dtype(math.sqrt(v / n_in))  # as simulate.Context.weight
-    ctx.weights.append(w)
-    ctx.owners.append(ctx.block_index)
-    return ctx.width
-
-
-@init_block.register
-def _(block: Act, n_in, ctx):
-    return n_in
-
-
-@init_block.register
-def _(block: BatchNorm, n_in, ctx):
-    return n_in
-
-
-@init_block.register
-def _(block: Scale, n_in, ctx):
-    return n_in
-
-
-@init_block.register
-def _(block: Serial, n_in, ctx):
-    for b in block.blocks:
-        n_in = init_block(b, n_in, ctx)
-    return n_in
-
-
-@init_block.register
-def _(block: Residual, n_in, ctx):
-    n_out = init_block(block.branch, n_in, ctx)
-    if n_out != n_in:
-        raise AnglefishError(f"a residual block must keep the width ({n_in} -> {n_out})")
-    return n_in
+        return Params(self.net.copy(), self.readout.copy(), self.bn)
 
 
 def init_params(arch: Architecture | str, depth: int, width: int, in_dim: int, rngs: list,
@@ -247,214 +151,26 @@ def init_params(arch: Architecture | str, depth: int, width: int, in_dim: int, r
     Seed s draws from ``rngs[s]`` only, in network order, readout last.  ``bn`` overrides every
     BatchNorm's kind ('population' | 'batch'), as in :func:`anglefish.numeric.simulate`.
     """
-    arch = get_architecture(arch)
-    depth = check_int(depth, "depth")
-    width = check_int(width, "width")
-    in_dim = check_int(in_dim, "in_dim")
-    _check_bn(bn)
-    dtype = _check_dtype(dtype)
-    if not isinstance(rngs, (list, tuple)) or len(rngs) < 1:
-        raise AnglefishError("rngs must be a non-empty list of numpy Generators (one per seed)")
-    ctx = InitContext(width, list(rngs), dtype, depth)
-    n = in_dim
-    for l in range(depth):
-        ctx.block_index = l
-        n = init_block(arch.block, n, ctx)
-    v = ctx.normal((n,))
+    check_choice(bn, "bn", BN_KINDS, allow_none=True)
+    dtype = check_dtype(dtype)
+    net = draw_weights(arch, depth, width, in_dim, rngs, dtype)
+    n = net.weights[-1].shape[1] if net.weights else in_dim
+    v = np.empty((len(rngs), n), dtype=dtype)
+    for s, g in enumerate(rngs):
+        g.standard_normal(out=v[s], dtype=dtype)
     v *= dtype(math.sqrt(1.0 / n))
-    return Params(arch, depth, width, in_dim, bn, ctx.weights, ctx.owners, v)
+    return Params(net, v, bn)
 
 
 def draw_inputs(dim: int, samples: int, rngs: list, dtype=np.float64) -> np.ndarray:
     """Per-seed inputs (S, dim, samples) with i.i.d. N(0, 1) coordinates, seed s from rngs[s]."""
     dim = check_int(dim, "width/input dimension")
     samples = check_int(samples, "samples")
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     x = np.empty((len(rngs), dim, samples), dtype=dtype)
     for s, g in enumerate(rngs):
         g.standard_normal(out=x[s], dtype=dtype)
     return x
-
-
-# ----------------------------------------------------------------- activations: phi and phi'
-@lru_cache(maxsize=None)
-def _phi(activation: Activation):
-    return numeric_activation(activation)[0]
-
-
-@singledispatch
-def numeric_derivative(activation: Activation):
-    """phi'(x) elementwise for numpy: the SymPy derivative of phi, lambdified."""
-    x = sp.Symbol("x", real=True)
-    d = sp.diff(activation.phi(x), x)
-    f = sp.lambdify(x, d, "numpy")
-
-    def dphi(z):
-        return np.broadcast_to(np.asarray(f(z), dtype=z.dtype), z.shape)
-    return dphi
-
-
-@numeric_derivative.register
-def _(activation: PiecewiseLinear):
-    a_pos, a_neg = float(activation.slope_pos), float(activation.slope_neg)
-
-    def dphi(z):  # at z == 0 exactly (probability 0) the slope on the negative side
-        t = z.dtype.type
-        return np.where(z > 0, t(a_pos), t(a_neg))
-    return dphi
-
-
-@lru_cache(maxsize=None)
-def _dphi(activation: Activation):
-    return numeric_derivative(activation)
-
-
-# ----------------------------------------------------------------- forward and backward
-@dataclass
-class RunContext:
-    """A forward/backward pass: the parameters, the current block index and hooks.
-
-    on_dense(index, h, g): called by every Dense in the backward pass with its input h
-    (S, n_in, T) and the cotangent g (S, R, n_out, T) at its output.
-    """
-
-    params: Params
-    bn: str | None = None
-    block_index: int = 0
-    cursor: int = 0
-    on_dense: object = None
-
-    def value(self, expr) -> float:
-        return _value(expr, self.block_index, self.params.depth)
-
-
-@singledispatch
-def forward(block: Block, h: np.ndarray, log_m: float, ctx: RunContext):
-    """(out, log_m_out, cache): push true values h (S, N, T) through ``block``.
-
-    log_m is the log population second moment per unit (as the simulator's Signal.log_m).
-    """
-    raise AnglefishError(f"no Fisher/training forward for block {type(block).__name__}; "
-                         "register one with anglefish.numeric.fisher.forward.register")
-
-
-@singledispatch
-def backward(block: Block, cache, g: np.ndarray, ctx: RunContext) -> np.ndarray:
-    """Vector-Jacobian product: cotangent g (S, R, N_out, T) at the output -> at the input.
-
-    R indexes scalar functionals pulled back at once (R = 1: sum of per-input outputs or the
-    loss; R = T: every output separately, for batch BN).
-    """
-    raise AnglefishError(f"no Fisher/training backward for block {type(block).__name__}; "
-                         "register one with anglefish.numeric.fisher.backward.register")
-
-
-@forward.register
-def _(block: Serial, h, log_m, ctx):
-    caches = []
-    for b in block.blocks:
-        h, log_m, c = forward(b, h, log_m, ctx)
-        caches.append(c)
-    return h, log_m, caches
-
-
-@backward.register
-def _(block: Serial, cache, g, ctx):
-    for b, c in zip(reversed(block.blocks), reversed(cache)):
-        g = backward(b, c, g, ctx)
-    return g
-
-
-@forward.register
-def _(block: Dense, h, log_m, ctx):
-    index = ctx.cursor
-    ctx.cursor += 1
-    w = ctx.params.weights[index]
-    if w.shape[2] != h.shape[1]:
-        raise AnglefishError(f"internal: weight {index} has fan-in {w.shape[2]}, input has {h.shape[1]}")
-    return np.matmul(w, h), log_m + math.log(ctx.value(block.variance)), (index, h)
-
-
-@backward.register
-def _(block: Dense, cache, g, ctx):
-    index, h = cache
-    if ctx.on_dense is not None:
-        ctx.on_dense(index, h, g)
-    w = ctx.params.weights[index]
-    return np.matmul(w.transpose(0, 2, 1)[:, None], g)
-
-
-def _act_log_m(activation: Activation, log_m: float) -> float:
-    """log E phi(u)^2 for Var u = exp(log_m), as the simulator; nan if phi has no kernel (then a
-    later population BN refuses)."""
-    if not math.isfinite(log_m):
-        return math.nan
-    try:
-        return _diagonal_kernel(activation)(log_m)
-    except NotImplementedError:
-        return math.nan
-
-
-@forward.register
-def _(block: Act, h, log_m, ctx):
-    return _phi(block.activation)(h), _act_log_m(block.activation, log_m), h
-
-
-@backward.register
-def _(block: Act, cache, g, ctx):
-    return g * _dphi(block.activation)(cache)[:, None]
-
-
-@forward.register
-def _(block: Scale, h, log_m, ctx):
-    a = ctx.value(block.alpha)
-    return h * h.dtype.type(a), log_m + 2 * math.log(abs(a)), a
-
-
-@backward.register
-def _(block: Scale, cache, g, ctx):
-    return g * g.dtype.type(cache)
-
-
-@forward.register
-def _(block: BatchNorm, h, log_m, ctx):
-    kind = ctx.bn or block.kind
-    if kind == "population":
-        if not math.isfinite(log_m):
-            raise AnglefishError(f"{block!r}: the population second moment here is unknown (an activation "
-                                 "upstream has no Gaussian kernel); use kind='batch'")
-        factor = h.dtype.type(math.exp(-0.5 * log_m))
-        return h * factor, 0.0, ("population", factor)
-    if h.shape[-1] < 2:
-        raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
-    centred = h - h.mean(axis=-1, keepdims=True)
-    inv_std = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + h.dtype.type(block.eps))
-    y = centred * inv_std
-    return y, 0.0, ("batch", y, inv_std)
-
-
-@backward.register
-def _(block: BatchNorm, cache, g, ctx):
-    if cache[0] == "population":
-        return g * cache[1]
-    _, y, inv_std = cache
-    y = y[:, None]
-    # y = (z - mean) / sigma, sigma^2 = var + eps:  dz = (dy - mean(dy) - y mean(dy y)) / sigma
-    return (g - g.mean(axis=-1, keepdims=True) - y * np.mean(g * y, axis=-1, keepdims=True)) \
-        * inv_std[:, None]
-
-
-@forward.register
-def _(block: Residual, h, log_m, ctx):
-    out, log_m_branch, cache = forward(block.branch, h, log_m, ctx)
-    if out.shape != h.shape:
-        raise AnglefishError("a residual block must keep the width")
-    return h + out, float(np.logaddexp(log_m, log_m_branch)), cache
-
-
-@backward.register
-def _(block: Residual, cache, g, ctx):
-    return g + backward(block.branch, cache, g, ctx)
 
 
 # ----------------------------------------------------------------- whole network
@@ -463,7 +179,7 @@ def _check_inputs(params: Params, x) -> np.ndarray:
     if x.ndim != 3 or x.shape[0] != params.seeds or x.shape[1] != params.in_dim or x.shape[2] < 1:
         raise AnglefishError(f"inputs must have shape (seeds={params.seeds}, dim={params.in_dim}, samples>=1), "
                              f"got {x.shape}")
-    if uses_batch_bn(params.arch, params.bn) and x.shape[2] < 2:
+    if params.arch.uses_batch_bn(params.bn) and x.shape[2] < 2:
         raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
     if not np.all(np.isfinite(x)):
         raise AnglefishError("inputs must be finite")
@@ -472,14 +188,9 @@ def _check_inputs(params: Params, x) -> np.ndarray:
 
 def _forward_network(params: Params, x: np.ndarray, bn=None):
     """(h_L, caches per block, outputs f (S, T)); true values, no log-scale (finite or raise)."""
-    ctx = RunContext(params, bn if bn is not None else params.bn)
-    h, log_m = x, 0.0  # inputs: per-coordinate second moment 1
-    caches = []
+    ctx = new_pass(params.net, bn if bn is not None else params.bn)
     with np.errstate(over="ignore", invalid="ignore"):
-        for l in range(params.depth):
-            ctx.block_index = l
-            h, log_m, c = forward(params.arch.block, h, log_m, ctx)
-            caches.append(c)
+        h, _, caches = forward(params.net, x, ctx)  # inputs: per-coordinate second moment 1
         f = np.einsum("sn,snt->st", params.readout, h)
     return h, caches, f
 
@@ -492,11 +203,7 @@ def network_outputs(params: Params, x: np.ndarray) -> np.ndarray:
 
 def _backward_network(params: Params, caches, g: np.ndarray, on_dense, lowest_block: int = 0):
     """Pull the cotangent g (S, R, N_L, T) at h_L back through blocks depth-1 .. lowest_block."""
-    ctx = RunContext(params, params.bn, on_dense=on_dense)
-    for l in range(params.depth - 1, lowest_block - 1, -1):
-        ctx.block_index = l
-        g = backward(params.arch.block, caches[l], g, ctx)
-    return g
+    return backward(params.net, caches, g, new_pass(params.net, params.bn, on_dense=on_dense), lowest_block)
 
 
 def ntk_gram(arch: Architecture | str, params: Params, x: np.ndarray, subset: str = "all") -> np.ndarray:
@@ -599,8 +306,8 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     width = check_int(width, "width")
     samples = check_int(samples, "samples")
     seeds = check_int(seeds, "seeds")
-    _check_bn(bn)
-    dtype = _check_dtype(dtype)
+    check_choice(bn, "bn", BN_KINDS, allow_none=True)
+    dtype = check_dtype(dtype)
     parse_subset(subset, depth)
     if uses_batch_bn(arch, bn) and samples < 2:
         raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")

@@ -16,7 +16,7 @@ n sees the same data, so architectures are compared *paired*)
   (|beta - beta*|^2 + noise^2)/2 (beta the end-to-end map, read off the outputs at the basis
   vectors); for ReLU networks the mean over ``n_test`` fresh examples.
 * ``digits``: classes 0 and 1 of scikit-learn's bundled 8x8 digits
-  (:func:`anglefish.numeric.classify.cached_dataset`, PCA-whitened on the whole training split),
+  (:func:`anglefish.numeric.study.cached_dataset`, PCA-whitened on the whole training split),
   the first ``dim`` whitened coordinates (the top principal components), targets -1 / +1.
   Replicate s trains on n examples drawn without replacement from the training split; the test
   loss is the mean over the whole test split.
@@ -94,7 +94,7 @@ def teacher_task(dim: int, n_max: int, seeds: int, seed: int = 0, noise: float =
 def digits_task(dim: int, n_max: int, seeds: int, seed: int = 0) -> dict:
     """Per replicate: n_max training examples of digits 0/1 (first ``dim`` whitened coordinates,
     targets -1/+1) drawn without replacement; the whole test split as test set."""
-    from .classify import cached_dataset
+    from .study import cached_dataset
 
     dim, n_max, seeds = check_int(dim, "dim"), check_int(n_max, "n"), check_int(seeds, "seeds")
     data = cached_dataset("digits", None, (0, 1), 1000, 1000, 0)

@@ -29,9 +29,11 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
-from .fisher import (Params, _backward_network, _check_dtype, _check_inputs, _forward_network, check_int,
-                     draw_inputs, init_params, ntk_gram, uses_batch_bn)
-from .simulate import BN_KINDS, spawn_generators
+from ..theory.blocks import BN_KINDS
+from ..validation import check_choice, check_dtype, check_int
+from .fisher import (Params, _backward_network, _check_inputs, _forward_network,
+                     draw_inputs, init_params, ntk_gram)
+from .network import Weights, spawn_generators
 
 TARGETS = ("teacher", "sign")
 #: A step "raises the loss" when L_{k+1} > L_k (1 + RISE_RTOL) while L_k >= CONVERGED x L_0.
@@ -179,13 +181,12 @@ def _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits: 
     width = check_int(width, "width")
     samples = check_int(samples, "samples")
     inits = check_int(inits, "inits")
-    if bn is not None and bn not in BN_KINDS:
-        raise AnglefishError(f"bn must be one of {', '.join(BN_KINDS)} or None, got {bn!r}")
-    if uses_batch_bn(arch, bn) and samples < 2:
+    check_choice(bn, "bn", BN_KINDS, allow_none=True)
+    if arch.uses_batch_bn(bn) and samples < 2:
         raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
     if targets not in TARGETS:
         raise AnglefishError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     rngs = spawn_generators(seed, inits)
     x = draw_inputs(width, samples, rngs, dtype)
     params = init_params(arch, depth, width, width, rngs, bn=bn, dtype=dtype)
@@ -345,9 +346,10 @@ THRESHOLD_GRID = tuple(2.0 ** (k / 2) for k in range(-2, 13))
 def _repeat(params: Params, copies: int) -> Params:
     """Each network of ``params`` repeated ``copies`` times along the seed axis (network s becomes
     rows s*copies .. s*copies + copies - 1)."""
-    return Params(params.arch, params.depth, params.width, params.in_dim, params.bn,
-                  [np.repeat(w, copies, axis=0) for w in params.weights], list(params.owners),
-                  np.repeat(params.readout, copies, axis=0))
+    net = params.net
+    weights = [np.repeat(w, copies, axis=0) for w in net.weights]
+    return Params(Weights(net.arch, net.depth, net.width, net.in_dim, weights, list(net.owners)),
+                  np.repeat(params.readout, copies, axis=0), params.bn)
 
 
 def batched_runs(params: Params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: int,

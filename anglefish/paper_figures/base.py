@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import zlib
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -82,9 +81,10 @@ def settings(params: FigureParams, full: Mapping, quick: Mapping | None = None) 
 
 def derive_seed(seed: int, *keys) -> int:
     """A seed for one Monte Carlo run, from the master ``seed`` and descriptive ``keys``
-    (figure name, architecture, angle, ...).  Stable across processes and platforms."""
-    words = [int(seed)] + [zlib.crc32(repr(k).encode()) for k in keys]
-    return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
+    (figure name, architecture, angle, ...): :func:`anglefish.seeds.part_seed`."""
+    from ..seeds import part_seed
+
+    return part_seed(seed, *keys)
 
 
 # ----------------------------------------------------------------------------- the table

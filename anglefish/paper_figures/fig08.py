@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import PAPER_ARCHITECTURES, FigureParams, Table, derive_seed, settings
+from .base import FigureParams, Table, derive_seed, settings
 from .style import color, label, new_figure, points, styled
 
 NAME = "fig08"
@@ -117,7 +117,7 @@ def _embed(x: np.ndarray, width: int) -> np.ndarray:
 
 def compute(params: FigureParams) -> Table:
     from ..numeric import given_inputs, pair_statistics, simulate, spawn_generators
-    from ..numeric.classify import cached_dataset
+    from ..numeric.study import cached_dataset
     from ..numeric.data import pick_pair
     from ..theory.evaluate import maps_for_depth
 

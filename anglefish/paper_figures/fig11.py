@@ -4,7 +4,7 @@ Binary task: classes 0 and 1 of scikit-learn's bundled 8x8 digits (PCA-whitened,
 about 180 training and 180 test images), or of MNIST / CIFAR-10 with the option
 ``dataset`` and ``params.data_dir``.  For every architecture (MLP, ResNet, ResNet+BN) and
 depth L, ``seeds`` networks of width N = D are trained with a softmax head by plain
-mini-batch SGD on the cross-entropy (:func:`anglefish.numeric.classify.distance_ratio_study`,
+mini-batch SGD on the cross-entropy (:func:`anglefish.numeric.study.distance_ratio_study`,
 whose module docstring states every convention: head on h^L / sqrt(m_L), zero head at
 initialisation, population BN as a fixed division).  The distance ratio
 r = v^T(m+ - m-) / (sqrt(v^T S+ v) + sqrt(v^T S- v)), v = m+ - m-, is measured on h^L of the
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 
-from ..numeric.classify import STUDY_FULL, STUDY_QUICK
+from ..numeric.study import STUDY_FULL, STUDY_QUICK
 from .base import PAPER_ARCHITECTURES, FigureParams, Table, settings
 from .style import color, label, new_figure, points, styled
 
@@ -55,14 +55,14 @@ COLUMNS = {"architecture": "architecture name", "depth": "number of blocks L", "
 
 def study(params: FigureParams, s: dict) -> dict:
     """The shared, cached training study for these settings (also used by fig12)."""
-    from ..numeric.classify import distance_ratio_study
+    from ..numeric.study import distance_ratio_study
 
     return distance_ratio_study(PAPER_ARCHITECTURES, seed=params.seed, data_dir=params.data_dir,
                                 **{k: s[k] for k in STUDY_FULL})
 
 
 def compute(params: FigureParams) -> Table:
-    from ..numeric.classify import summarize_study
+    from ..numeric.study import summarize_study
 
     s = settings(params, FULL, QUICK)
     res = study(params, s)

@@ -1,7 +1,7 @@
 """Fig. 12: test error against the distance ratio after training, every trained network.
 
 The networks are those of fig11 (same settings, same seed, shared cached study: see
-:mod:`anglefish.paper_figures.fig11` and :func:`anglefish.numeric.classify.distance_ratio_study`
+:mod:`anglefish.paper_figures.fig11` and :func:`anglefish.numeric.study.distance_ratio_study`
 for every convention and hyper-parameter).  One point per trained network (architecture by
 colour, depth by marker size).  The Pearson correlation of test error with r over all nets and
 its 95% confidence interval (Fisher z: tanh(atanh r +- 1.96 / sqrt(n - 3))) are printed on the
@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from ..numeric.classify import STUDY_FULL, STUDY_QUICK
+from ..numeric.study import STUDY_FULL, STUDY_QUICK
 from .base import FigureParams, Table, settings
 from .style import color, label, new_figure, styled
 
@@ -50,7 +50,7 @@ COLUMNS = {"kind": "'net' (one trained network) or 'correlation' (a summary row)
 
 
 def compute(params: FigureParams) -> Table:
-    from ..numeric.classify import correlation_summary
+    from ..numeric.study import correlation_summary
     from .fig11 import study
 
     s = settings(params, FULL, QUICK)

@@ -75,7 +75,7 @@ def _subset(panel: str, depth: int) -> str:
 
 
 def _theory(arch, depth, width, samples, subset):
-    from ..theory.ntk import fisher_theory
+    from ..theory.fisher_theory import fisher_theory
 
     try:
         return fisher_theory(arch, depth, width, samples, params=subset)
@@ -110,7 +110,7 @@ def compute(params: FigureParams) -> Table:
                                     np.array([r["mean_eigenvalue"] for r in runs]))
         for panel in s["panels"]:
             if s["laws"]:
-                from ..theory.ntk import fisher_law
+                from ..theory.fisher_laws import fisher_law
 
                 try:
                     laws[f"{arch}/{panel}"] = fisher_law(arch, panel)["class"]

@@ -64,7 +64,7 @@ COLUMNS = {"architecture": "architecture name", "depth": "number of blocks L",
 
 
 def _theory(arch, depth, width, samples):
-    from ..theory.ntk import fisher_theory
+    from ..theory.fisher_theory import fisher_theory
 
     try:
         return fisher_theory(arch, depth, width, samples)

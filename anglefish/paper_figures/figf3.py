@@ -63,7 +63,7 @@ COLUMNS = {"architecture": "architecture name", "depth": "number of blocks L",
 def compute(params: FigureParams) -> Table:
     from ..numeric.fisher import ntk_gram
     from ..numeric.training import _setup, gradient_descent, rose
-    from ..theory.ntk import fisher_theory
+    from ..theory.fisher_theory import fisher_theory
 
     s = settings(params, FULL, QUICK)
     depths = [int(d) for d in s["depths"]]

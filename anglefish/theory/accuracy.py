@@ -1,6 +1,6 @@
 """How good the large-depth Fisher laws are at the depths people use.
 
-Every law of :func:`anglefish.theory.ntk.fisher_law` is held against the exact infinite-width
+Every law of :func:`anglefish.theory.fisher_laws.fisher_law` is held against the exact infinite-width
 recursion at L = 10, 100, 1000, 10^4 (and deeper in the tests): ``exact / law``.
 
 The exact values, fast and for every depth at once
@@ -157,7 +157,7 @@ def exact_series(arch: Architecture | str, depths=ACCURACY_DEPTHS, block: int | 
 # ----------------------------------------------------------------- corrected forms
 def _two_term(expr: sp.Expr) -> sp.Expr | None:
     """Leading term plus the next one of a closed form as L -> oo (None if SymPy cannot tell)."""
-    from .ntk import leading_scale
+    from .asymptotics import leading_scale
 
     try:
         first = leading_scale(expr).leading()
@@ -255,7 +255,8 @@ def law_accuracy(arch: Architecture | str, params: str = "all", depths=ACCURACY_
     depth, or logarithmically slow with its corrected form and that form's remaining error), and the
     exact finite-L closed form of kappa1 where one exists."""
     from .asymptotics import depth_law
-    from .ntk import fisher_law, ntk_recursion, parse_params
+    from .fisher_laws import fisher_law
+    from .ntk import ntk_recursion, parse_params
 
     arch = get_architecture(arch)
     law = law if law is not None else fisher_law(arch, params)

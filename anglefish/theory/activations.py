@@ -18,7 +18,7 @@ equals the arc-cosine kernel of Cho & Saul (2009).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np

@@ -19,7 +19,6 @@ l -> infinity because the neglected terms of the difference equation sum to o(y_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import math
 
@@ -30,6 +29,7 @@ from ..errors import AnglefishError
 from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH
+from .cache import memoize, register_clearer
 from .recursion import M, derive_maps
 
 #: starting angle of an iteration
@@ -156,7 +156,7 @@ def _replace_nested_angles(expr: sp.Expr, order: int) -> sp.Expr:
 _E_SYMBOLS = sp.symbols("e0:8", positive=True)
 
 
-@lru_cache(maxsize=None)
+@memoize
 def _generic_angle_series(n: int) -> sp.Expr:
     E = sum(_E_SYMBOLS[k] * THETA**k for k in range(n))
     return sp.expand(sp.series(2 * sp.asin(THETA * sp.sqrt(E / 2)), THETA, 0, n + 1).removeO())
@@ -184,10 +184,13 @@ def _constant_term(S: sp.Expr, B: sp.Expr) -> sp.Expr:
     return sp.simplify(sp.limit(Sc - B * sp.log(_LC), _LC, sp.oo))
 
 
-@lru_cache(maxsize=None)
 def depth_law(arch: Architecture | str) -> DepthLaw:
     """Derive the large-depth law of theta_l for ``arch`` (see the module docstring)."""
-    arch = get_architecture(arch)
+    return _depth_law(get_architecture(arch))
+
+
+@memoize
+def _depth_law(arch: Architecture) -> DepthLaw:
     maps = derive_maps(arch)
     C = maps.angle_cos
     if M in C.free_symbols or maps.population is None:
@@ -385,7 +388,7 @@ def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THET
     if law.law_class == "converges to a fixed angle":
         # directly evaluated (possibly quadrature) maps cost ~1 ms a step: check to depth 300
         near = [d for d in (10, 30, 100, 300) if d <= max(depths)]
-        theta = checkpoints(get_architecture(arch).name, tuple(theta0s), tuple(near), progress)
+        theta = checkpoints(arch, tuple(theta0s), tuple(near), progress)
         return {"leading": {d: [float(law.fixed_point / theta[i, j] - 1) for j in range(len(theta0s))]
                             for i, d in enumerate(near)}}
     forms = {name: expr for name, expr in
@@ -393,7 +396,7 @@ def law_errors(arch: Architecture | str, depths=CHECK_DEPTHS, theta0s=CHECK_THET
              if expr is not None and not expr.has(KOENIGS)}
     if not forms or not depths:
         return {}
-    theta = checkpoints(get_architecture(arch).name, tuple(theta0s), tuple(depths), progress)
+    theta = checkpoints(arch, tuple(theta0s), tuple(depths), progress)
     out = {}
     for name, expr in forms.items():
         f = sp.lambdify((BLOCK_INDEX, THETA0), expr, "mpmath")
@@ -418,16 +421,115 @@ def _depth_limit_errors(arch, law, depths, theta0s) -> dict:
 
 
 _CHECKPOINTS: dict = {}
+register_clearer(_CHECKPOINTS.clear)
 
 
-def checkpoints(arch_name: str, theta0s: tuple, depths: tuple, progress=None) -> np.ndarray:
+def checkpoints(arch, theta0s: tuple, depths: tuple, progress=None) -> np.ndarray:
     """theta at ``depths`` (rows) from each of ``theta0s`` (columns), by iterating the exact
-    map in float64.  Cached per process: the 10^6-step runs take about a second per angle."""
+    map in float64.  Cached per process and Architecture: the 10^6-step runs take about a second
+    per angle."""
     from .evaluate import numeric_maps
 
-    key = (arch_name, tuple(theta0s), tuple(depths))
+    arch = get_architecture(arch)
+    key = (arch, tuple(theta0s), tuple(depths))
     if key not in _CHECKPOINTS:
-        ls, theta, _ = numeric_maps(arch_name).iterate(np.array(theta0s, dtype=float), max(depths),
+        ls, theta, _ = numeric_maps(arch).iterate(np.array(theta0s, dtype=float), max(depths),
                                                        at=depths, progress=progress)
         _CHECKPOINTS[key] = theta[np.searchsorted(ls, depths)]
     return _CHECKPOINTS[key]
+
+
+# ----------------------------------------------------------------- growth laws of order parameters in L
+#: continuous stand-ins for the block index and the depth when taking limits of growth laws
+_LAW_X = sp.Symbol("x", positive=True)
+_LAW_L = sp.Symbol("L", positive=True)
+
+@dataclass(frozen=True)
+class GrowthLaw:
+    """f(L) ~ coefficient * base^L * L^power * (log L)^log_power as L -> oo."""
+
+    base: sp.Expr
+    power: sp.Expr
+    log_power: sp.Expr
+    coefficient: sp.Expr
+
+    def leading(self, var=DEPTH) -> sp.Expr:
+        return self.coefficient * self.base**var * var**self.power * sp.log(var) ** self.log_power
+
+    @property
+    def law_class(self) -> str:
+        b, p, s = self.base, self.power, self.log_power
+        if self.coefficient == 0:
+            return "zero"
+        if (b > 1) == sp.true:
+            return "exponential"
+        if (b < 1) == sp.true:
+            return "exponentially decaying"
+        if p == 0 and s == 0:
+            return "constant"
+        if p == 0:
+            return "logarithmic" if (s > 0) == sp.true else "logarithmic decay"
+        if p == 1 and s == 0:
+            return "linear"
+        if p == 1 and s == 1:
+            return "L log L"
+        return "power" if (p > 0) == sp.true else "power decay"
+
+    def grows(self) -> bool:
+        return bool((self.base > 1) == sp.true or (self.base == 1 and ((self.power > 0) == sp.true or (
+            self.power == 0 and (self.log_power > 0) == sp.true))))
+
+    def compare(self, other: "GrowthLaw") -> int:
+        """-1, 0, 1 as self grows slower than, like, faster than ``other`` (coefficients aside)."""
+        for a, b in ((sp.log(self.base), sp.log(other.base)), (self.power, other.power),
+                     (self.log_power, other.log_power)):
+            d = sp.simplify(a - b)
+            if d != 0:
+                return 1 if (d > 0) == sp.true else -1
+        return 0
+
+    def as_dict(self) -> dict:
+        return {"base": sp.sstr(self.base), "power": sp.sstr(self.power),
+                "log_power": sp.sstr(self.log_power), "coefficient": sp.sstr(self.coefficient)}
+
+
+ZERO_GROWTH = GrowthLaw(sp.Integer(1), sp.Integer(0), sp.Integer(0), sp.Integer(0))
+
+
+def leading_scale(expr: sp.Expr, var: sp.Symbol = DEPTH) -> "GrowthLaw":
+    """The leading behaviour of a positive expression as ``var`` -> oo, by successive limits:
+    base = exp(lim log f / x), power = lim log(f / base^x) / log x, log_power likewise with
+    log log x, coefficient = the remaining limit (other symbols are parameters)."""
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return ZERO_GROWTH
+    f = expr.subs(var, _LAW_X).rewrite(sp.digamma)
+    lim = lambda e: sp.limit(e, _LAW_X, sp.oo)
+    rate = sp.simplify(lim(sp.log(f) / _LAW_X))
+    g = sp.simplify(f * sp.exp(-rate * _LAW_X))
+    power = sp.simplify(lim(sp.log(g) / sp.log(_LAW_X)))
+    h = sp.simplify(g / _LAW_X**power)
+    log_power = sp.simplify(lim(sp.log(h) / sp.log(sp.log(_LAW_X))))
+    coefficient = sp.simplify(lim(h / sp.log(_LAW_X) ** log_power))
+    for v in (rate, power, log_power, coefficient):
+        if not (v.is_finite and v.is_real):
+            raise AnglefishError(f"cannot find the leading behaviour of {sp.sstr(expr)} as {var} -> oo")
+    return GrowthLaw(sp.simplify(sp.exp(rate)), power, log_power, coefficient)
+
+
+def sum_leading(summand: GrowthLaw, upper: sp.Expr = _LAW_L):
+    """Leading behaviour of sum_{x<upper} c b^x x^p (log x)^s (c may depend on ``upper``) as a
+    SymPy expression in ``upper``; None if the sum converges (its value then depends on the
+    first terms, where the leading form does not apply)."""
+    c, b, p, s = summand.coefficient, summand.base, summand.power, summand.log_power
+    if (b > 1) == sp.true:  # geometric: dominated by the last terms, sum_{x<upper} b^x ~ b^upper/(b-1)
+        return c * b**upper * upper**p * sp.log(upper) ** s / (b - 1)
+    if b != 1:
+        return None
+    if (p > -1) == sp.true:
+        return c * upper ** (p + 1) * sp.log(upper) ** s / (p + 1)
+    if p == -1 and (s > -1) == sp.true:
+        return c * sp.log(upper) ** (s + 1) / (s + 1)
+    return None
+
+

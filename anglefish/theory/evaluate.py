@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -29,6 +28,8 @@ from ..errors import AnglefishError
 from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH
+from ..validation import check_angles, recorded_depths
+from .cache import memoize
 from .recursion import M, derive_maps
 
 SERIES_ORDER = 16
@@ -181,38 +182,12 @@ class NumericMaps:
         return ls, theta, log_q
 
 
-def _check_depth(depth) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
-        raise AnglefishError(f"depth must be a non-negative integer, got {depth!r}")
-    return int(depth)
-
-
-def _check_every(every) -> int:
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-        raise AnglefishError(f"--every must be a positive integer, got {every!r}")
-    return int(every)
-
-
 def _iteration_plan(theta0, depth, every, at):
     """Validated (depth, theta0 as a 1-d float array, sorted depths to record) of an iterate call:
     every ``every``-th depth, or the depths ``at``; the last depth is always recorded."""
-    depth = _check_depth(depth)
-    every = _check_every(every)
-    theta0 = np.atleast_1d(np.asarray(theta0, dtype=float))
-    _check_angles(theta0)
-    if at is not None:
-        ls = np.unique(np.append(np.asarray(at, dtype=np.int64), depth))
-        if ls[0] < 0 or ls[-1] > depth:
-            raise AnglefishError(f"recorded depths must lie in [0, {depth}]")
-    else:
-        ls = np.unique(np.append(np.arange(0, depth + 1, every), depth)).astype(np.int64)
+    depth, ls = recorded_depths(depth, every, at)
+    theta0 = check_angles(np.atleast_1d(np.asarray(theta0, dtype=float)))
     return depth, theta0, ls
-
-
-def _check_angles(theta) -> None:
-    theta = np.asarray(theta, dtype=float)
-    if not np.all(np.isfinite(theta)) or np.any(theta < 0) or np.any(theta > np.pi):
-        raise AnglefishError("input angles must lie in [0, pi]")
 
 
 def _separate_block_index(D: sp.Expr) -> list:
@@ -263,10 +238,13 @@ def maps_for_depth(arch: Architecture | str, depth: int):
     return numeric_maps(arch)
 
 
-@lru_cache(maxsize=None)
 def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericMaps:
     """Compile the stable numeric maps of ``arch`` (``depth`` fixes L where a map uses it)."""
-    arch = get_architecture(arch)
+    return _numeric_maps(get_architecture(arch), depth)
+
+
+@memoize
+def _numeric_maps(arch: Architecture, depth: int | None) -> NumericMaps:
     maps = derive_maps(arch)
     C = maps.angle_cos
     if DEPTH in C.free_symbols:

@@ -14,13 +14,13 @@ Depth is 0-based: block l maps the state at depth l to depth l + 1.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
 from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH, KernelState
+from .cache import memoize
 
 #: per-unit second moment of each input of the pair
 Q = sp.Symbol("q", positive=True)
@@ -93,10 +93,14 @@ def solve_population(G: sp.Expr) -> sp.Expr | None:
     return sp.simplify(sol)
 
 
-@lru_cache(maxsize=None)
 def derive_maps(arch: Architecture | str) -> BlockMaps:
-    """Run the symbolic interpreter on one block of ``arch``."""
-    arch = get_architecture(arch)
+    """Run the symbolic interpreter on one block of ``arch`` (a registered name or an Architecture;
+    results are remembered per Architecture object, so re-registering a name re-derives)."""
+    return _derive_maps(get_architecture(arch))
+
+
+@memoize
+def _derive_maps(arch: Architecture) -> BlockMaps:
     g = arch.gaussian_inputs
     s0 = KernelState(qa=Q, qb=Q, qab=Q * sp.cos(THETA), m=M, gaussian=g, centred=True)
     s1 = arch.block.kernel(s0)

@@ -26,11 +26,12 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from ..seeds import part_seed
 from ..theory.activations import RELU, THETA, PiecewiseLinear, angle_of
 from ..theory.architectures import get_architecture, with_activation
 from ..theory.blocks import BLOCK_INDEX, BatchNorm
 from ..theory.recursion import derive_maps
-from .contracts import exact_theory, monte_carlo_pair, theory_vs_gram
+from .contracts import monte_carlo_pair, theory_vs_gram
 from .tolerance import DEFAULT_ALPHA
 
 PERTURBATION = 0.02
@@ -186,7 +187,8 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         battery = []
         for a in architectures:
             for depth, theta0 in BATTERY:
-                battery.append(monte_carlo_pair(a, depth, theta0, width, seeds, seed=1000 * (seed + r) + done))
+                battery.append(monte_carlo_pair(a, depth, theta0, width, seeds,
+                                                seed=part_seed(seed, "calibration", r, a, depth, theta0)))
                 done += 1
                 if progress is not None:
                     progress(done, total)

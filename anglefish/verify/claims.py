@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from ..seeds import part_seed
 from ..errors import AnglefishError
 from ..theory.activations import RELU, THETA
 from ..theory.blocks import BLOCK_INDEX as l_sym
@@ -44,7 +45,8 @@ class Settings:
 
         key = ("mc", arch, depth, theta0)
         if key not in self.cache:
-            self.cache[key] = monte_carlo_pair(arch, depth, theta0, self.width, self.seeds, self.seed + depth)
+            self.cache[key] = monte_carlo_pair(arch, depth, theta0, self.width, self.seeds,
+                                               part_seed(self.seed, "claims", arch, depth, theta0))
         return self.cache[key]
 
 
@@ -251,7 +253,8 @@ def _thm11(settings):
     symbolic = _reduces(derived, claimed)
     rows = []
     for theta0 in (0.5, 1.5, 2.5):
-        est = coactivation_rate("mlp", 0, theta0, settings.width, settings.seeds, seed=settings.seed)
+        est = coactivation_rate("mlp", 0, theta0, settings.width, settings.seeds,
+                                seed=part_seed(settings.seed, "thm11", theta0))
         value = float(claimed.subs(THETA, theta0))
         r = plain_check(value, Estimate(est["rate"], est["rate_se"], settings.width), alpha=settings.alpha)
         rows.append({"theta": theta0, "claimed": value, "monte_carlo": est["rate"], "se": est["rate_se"],
@@ -444,3 +447,6 @@ for _cid, _stmt in (
                          "generalization gap (test loss - training loss) of trained MLP, ResNet1, ResNet2",
                          "SymPy laws (PL constant, least squares) + full-batch GD on a teacher task and digits",
                          _generalization_claim(_cid)))
+
+
+__all__ = ["MEANING", "VERDICTS", "Claim", "Settings", "claims", "evaluate_claims", "register_claim"]

@@ -60,7 +60,10 @@ import numpy as np
 import sympy as sp
 
 from ..theory.blocks import DEPTH
-from ..theory.ntk import (DEFAULT_DPS, SAMPLES, Scale, fisher_law, kappa_numeric, ntk_recursion)
+from ..theory.asymptotics import GrowthLaw
+from ..theory.fisher_laws import fisher_law
+from ..theory.kappas import kappa_numeric
+from ..theory.ntk import DEFAULT_DPS, SAMPLES, ntk_recursion
 from .verdicts import Reading, claim_result
 
 L = DEPTH
@@ -117,12 +120,12 @@ RATE_READINGS = (
     ("per-layer, first block (K = 0): eta_max", "layer:first", "eta_max"),
     ("per-layer, last block (K = L-1): eta_max", "layer:last", "eta_max"),
 )
-_LINEAR = Scale(sp.Integer(1), sp.Integer(1), sp.Integer(0), sp.Integer(1))
+_LINEAR = GrowthLaw(sp.Integer(1), sp.Integer(1), sp.Integer(0), sp.Integer(1))
 
 
-def _scale(entry: dict) -> Scale:
+def _scale(entry: dict) -> GrowthLaw:
     s = entry["scale"]
-    return Scale(*(sp.sympify(s[k]) for k in ("base", "power", "log_power", "coefficient")))
+    return GrowthLaw(*(sp.sympify(s[k]) for k in ("base", "power", "log_power", "coefficient")))
 
 
 def _law_entry(law: dict, key: str) -> dict:
@@ -130,7 +133,7 @@ def _law_entry(law: dict, key: str) -> dict:
             "scale": law["scale"]} if key == "lambda_max" else law[key]
 
 
-def judge_scale(kind: str, scale: Scale) -> tuple[str, str, str | None]:
+def judge_scale(kind: str, scale: GrowthLaw) -> tuple[str, str, str | None]:
     """(verdict, reason, true law or None) for a derived law (rules in the module docstring)."""
     desc = f"{scale.law_class} ({sp.sstr(scale.leading())})"
     law = sp.sstr(scale.leading())
@@ -155,7 +158,7 @@ def judge_scale(kind: str, scale: Scale) -> tuple[str, str, str | None]:
             return "holds", f"is exponentially small: {desc}", None
         return "fails", f"decays more slowly than any exponential: {desc}", law
     if kind == "reciprocal":
-        target = Scale(sp.Integer(1), sp.Integer(-1), sp.Integer(0), sp.Integer(1))
+        target = GrowthLaw(sp.Integer(1), sp.Integer(-1), sp.Integer(0), sp.Integer(1))
         if scale.compare(target) == 0:
             return "holds", f"is proportional to 1/L: {desc}", None
         polynomial = scale.base == 1 and (scale.power < 0) == sp.true
@@ -241,12 +244,11 @@ QUICK_SIMULATION = SimulationSettings((1, 2, 4, 7, 10), 128, 16, 4, 64, 16, 2)
 FULL_SIMULATION = SimulationSettings(tuple(range(1, 11)), 256, 32, 8, 128, 32, 6)
 
 
-def _seed(*words) -> int:
-    """A master seed for one simulated series, from the run's seed and labels (SeedSequence)."""
-    import zlib
+def _seed(seed, *labels) -> int:
+    """A master seed for one simulated series, from the run's seed and labels."""
+    from ..seeds import part_seed
 
-    entropy = [int(words[0])] + [zlib.crc32(str(w).encode()) for w in words[1:]]
-    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint32)[0])
+    return part_seed(seed, *labels)
 
 
 def weighted_fit(x, y, se) -> dict:
@@ -283,7 +285,7 @@ def _fisher_series(arch: str, bn: str, sim: SimulationSettings, seed: int) -> di
 
 def _theory_series(arch: str, depths, samples: int) -> list:
     """lambda_max/N of the infinite-width theory at the simulated depths (T = ``samples``)."""
-    from ..theory.ntk import fisher_theory
+    from ..theory.fisher_theory import fisher_theory
 
     out = []
     for depth in depths:

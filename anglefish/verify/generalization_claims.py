@@ -51,7 +51,6 @@ import math
 
 import numpy as np
 
-from ..errors import AnglefishError
 
 SOURCE = ("Furusho, Liu & Ikeda, INNS-BDDL 2019, 'Skipping two layers in ResNet makes the generalization gap "
           "smaller than skipping one or no layer' (abstract; body unavailable)")
@@ -305,6 +304,8 @@ def _claim(cid: str, statement: str, readings: list, method: str) -> dict:
         "counterexample": primary.get("counterexample"), "true_law": None,
         "primary_reading": {k: primary[k] for k in ("reading", "quantity", "model", "regime")},
         "readings": [{**{k: r[k] for k in ("reading", "quantity", "model", "regime", "verdict")},
+                      "why": _reason(r), "condition": r.get("condition"), "counterexample": r.get("counterexample"),
+                      "true_law": None,
                       "evidence": {**r["evidence"], "condition": r.get("condition"),
                                    "counterexample": r.get("counterexample")}} for r in readings],
         "evidence": {"readings": {r["reading"]: r["verdict"] for r in readings},

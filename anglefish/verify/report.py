@@ -7,7 +7,7 @@ import platform
 import time
 from dataclasses import dataclass
 
-from ..errors import AnglefishError
+from ..seeds import part_seed
 from ..theory.architectures import architectures
 from .calibration import BATTERY, calibrate
 from .claims import Settings, evaluate_claims
@@ -61,7 +61,8 @@ def run_contracts(mode: Mode, seed: int, progress=None) -> list:
         outcomes.append(symbolic_vs_numeric(name, seed=seed))
         done += 1
         for depth, theta0 in mode.configs:
-            mc = monte_carlo_pair(name, depth, theta0, mode.width, mode.seeds, seed * 7919 + depth)
+            mc = monte_carlo_pair(name, depth, theta0, mode.width, mode.seeds,
+                                  part_seed(seed, "contracts", name, depth, theta0))
             outcomes.extend(theory_vs_gram(mc))
             done += 1
             if progress:
@@ -95,7 +96,7 @@ def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None) -> dict:
         "passed": all(c.passed for c in applicable),
         "checks": [{"id": c.id, "architecture": c.architecture, "passed": c.passed, "statistic": c.statistic,
                     "tolerance": c.tolerance, "false_alarm_rate": c.false_alarm_rate,
-                    "applicable": c.applicable, "details": c.details} for c in checks],
+                    "applicable": c.applicable, "status": c.status, "details": c.details} for c in checks],
         "claims": claim_rows,
         "verdict_vocabulary": dict(MEANING),
         "calibration": cal.as_dict(),
@@ -197,7 +198,7 @@ def _claims_section(claims: list) -> list:
         out += ["", "| reading | quantity | model | regime | verdict | why |", "|---|---|---|---|---|---|"]
         for r in c.get("readings", []):
             out.append(f"| {_fmt(r['reading'])} | {_fmt(r['quantity'])} | {_fmt(r['model'])} | {_fmt(r['regime'])} | "
-                       f"{r['verdict']} | {_fmt(r['why'])} |")
+                       f"{r['verdict']} | {_fmt(r.get('why', ''))} |")
         out.append("")
         out += _evidence_lines(c["evidence"])
     return out
@@ -211,7 +212,8 @@ def markdown(report: dict) -> str:
     out = [f"# anglefish verification report ({report['mode']})", "",
            f"Consistency of theory and simulation: **{'PASS' if report['passed'] else 'FAIL'}** — "
            f"{len(applicable) - len(failed)} of {len(applicable)} checks passed"
-           + (f" ({len(checks) - len(applicable)} not applicable)" if len(checks) > len(applicable) else "")
+           + (f" ({len(checks) - len(applicable)} not run: reasons in the table below; a check that cannot "
+              "run is never counted as passed)" if len(checks) > len(applicable) else "")
            + f"; seed {report['seed']}; {report['elapsed_s']:.0f} s.", "",
            "Paper-claim verdicts below never change the exit status: a false claim is a finding.", "",
            "## How theory is held against simulation", "",
@@ -251,7 +253,7 @@ def markdown(report: dict) -> str:
         d = c["details"]
         config = ", ".join(f"{k}={d[k]}" for k in ("depth", "theta0", "width", "seeds") if k in d)
         if not c["applicable"]:
-            out.append(f"| {c['id']} | {c['architecture']} | n/a | | | | {d.get('reason', '')} |")
+            out.append(f"| {c['id']} | {c['architecture']} | not run | | | | {d.get('reason', '')} |")
             continue
         out.append(f"| {c['id']} | {c['architecture']} | {'yes' if c['passed'] else '**NO**'} | "
                    f"{c['statistic']:.3g} | {c['tolerance']:.3g} | {c['false_alarm_rate']:g} | {config} |")

@@ -1,7 +1,7 @@
 """The ACML 2019 claims about trained networks (Figs. 11-12 and the remarks), with verdicts.
 
 Evidence comes from the same computation as figures 11 and 12: the cached training study
-:func:`anglefish.numeric.classify.distance_ratio_study` with the figures' settings
+:func:`anglefish.numeric.study.distance_ratio_study` with the figures' settings
 (``STUDY_FULL``, and ``STUDY_QUICK`` on top in quick mode) and the same master seed, so a
 process that renders the figures and then evaluates these claims trains once.  Default task:
 classes 0 vs 1 of scikit-learn's bundled digits, PCA-whitened (D = N = 50), the MLP, ResNet and
@@ -72,7 +72,7 @@ def strong_threshold(level: float = 0.95) -> float:
 
 
 def _study(quick: bool, seed: int, data_dir=None, progress=None, overrides=None) -> dict:
-    from ..numeric.classify import STUDY_FULL, STUDY_QUICK, distance_ratio_study
+    from ..numeric.study import STUDY_FULL, STUDY_QUICK, distance_ratio_study
 
     s = dict(STUDY_FULL)
     if quick:
@@ -90,7 +90,7 @@ def _z(a: float, sa: float, b: float, sb: float) -> float:
 
 
 def _mean_angle_between_classes(result: dict) -> float:
-    from ..numeric.classify import cached_dataset
+    from ..numeric.study import cached_dataset
 
     s = result["settings"]
     d = cached_dataset(s["dataset"], None if s["dataset"] == "digits" else result.get("data_dir"), s["classes"],
@@ -117,7 +117,8 @@ def _task(result: dict) -> str:
 
 # ----------------------------------------------------------------------------- (a)
 def claim_preserved_angles(result: dict) -> dict:
-    from ..numeric.classify import pearson_with_ci, summarize_study
+    from ..numeric.statistics import pearson_with_ci
+    from ..numeric.study import summarize_study
     from ..theory.evaluate import numeric_maps
 
     depths = [int(d) for d in result["settings"]["depths"]]
@@ -179,7 +180,7 @@ def claim_preserved_angles(result: dict) -> dict:
 
 # ----------------------------------------------------------------------------- (b)
 def claim_ratio_error_correlation(result: dict) -> dict:
-    from ..numeric.classify import correlation_summary
+    from ..numeric.study import correlation_summary
 
     t = strong_threshold()
     readings = correlation_summary(result)
@@ -234,7 +235,7 @@ def _slope(rows: list, arch: str) -> tuple[float, float, int]:
 
 
 def claim_mlp_degrades_ratio(result: dict) -> dict:
-    from ..numeric.classify import summarize_study
+    from ..numeric.study import summarize_study
 
     slopes = {a: _slope(result["rows"], a) for a in ARCHS if a in result["architectures"]}
     if "mlp" not in slopes or len(slopes) < 3:

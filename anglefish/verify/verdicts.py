@@ -128,6 +128,9 @@ def validate(result: dict, claim_id: str = "?") -> dict:
     for r in readings:
         if r["verdict"] not in VERDICTS:
             raise AssertionError(f"claim {claim_id}: reading {r['reading']!r} has unknown verdict {r['verdict']!r}")
+        missing = [k for k in ("quantity", "model", "regime", "why", "evidence") if k not in r]
+        if missing:
+            raise AssertionError(f"claim {claim_id}: reading {r['reading']!r} lacks {', '.join(missing)}")
     if not str(result["reason"]).strip():
         raise AssertionError(f"claim {claim_id}: no reason given")
     if verdict == "holds only if" and not (result.get("condition") and result.get("counterexample")):
