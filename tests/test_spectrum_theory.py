@@ -16,9 +16,10 @@ import sympy as sp
 from anglefish.errors import AnglefishError
 from anglefish.numeric.spectrum import sample_bounds
 from anglefish.theory.ntk import SAMPLES, WIDTH, fisher_theory, kappa_numeric
-from anglefish.theory.spectrum import (KAPPA1, KAPPA2, NPARAMS, backward_fluctuations, bulk_edge,
+from anglefish.theory.spectrum import (KAPPA1, KAPPA2, NPARAMS, backward_fluctuations, bounds_law, bulk_edge,
                                        derivative_moments, first_block_kappa2_vanishes, input_driven_terms,
-                                       selection_kernel, spectrum_law, spectrum_symbolic, spectrum_theory)
+                                       selection_kernel, spectrum_law, spectrum_symbolic, spectrum_symbolic_text,
+                                       spectrum_theory)
 
 ARCHS = ["mlp", "resnet", "resnet-bn", "resnet2", "resnet-scaled", "preact-resnet", "mlp-bn"]
 
@@ -149,6 +150,11 @@ def test_s_lambda_laws():
                                                       - 1 / (4 * SAMPLES)) == 0
     assert law["concentration"]["leading"] == "1/T"
     assert spectrum_law("resnet", "all")["class"] == "exponential"
+    # the bounds alone fix the depth class of lambda_max / N: N kappa1 / T <= lambda_max <= N kappa1
+    b = bounds_law("mlp", "first")
+    assert b["follows_from_bounds"] and b["class"] == "constant" and b["upper"] == "1/2" and b["lower"] == "1/(2*T)"
+    text = spectrum_symbolic_text("mlp", "first")
+    assert text["in_L"]["s_lambda"] == "1/(4*T)" and text["bounds"]["trace"]["kind"] == "upper"
 
 
 def test_bad_input():

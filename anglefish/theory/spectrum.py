@@ -678,7 +678,46 @@ def spectrum_law(arch, params: str = "all") -> dict:
             "steps": steps}
 
 
-__all__ = ["Bound", "INEQUALITIES", "KAPPA1", "KAPPA2", "NPARAMS", "OMEGA1", "OMEGA2", "SELECTIONS",
+def spectrum_symbolic_text(arch, params: str = "all", law: bool = False) -> dict:
+    """JSON-ready strings of :func:`spectrum_symbolic` (for ``derive --fisher``): the moments in
+    the order parameters and in L (closed forms substituted where they exist), each bound with its
+    inequality and kind; with ``law`` also :func:`spectrum_law` and :func:`bounds_law`."""
+    sym = spectrum_symbolic(arch, params)
+    out = {"architecture": sym["architecture"], "params": sym["params"], "P": sp.sstr(sym["P"]),
+           "m_lambda": sp.sstr(sym["m_lambda"]), "s_lambda": sp.sstr(sym["s_lambda"]),
+           "s_lambda_finite_width": sp.sstr(sym["s_lambda_finite"]), "lambda_max": sp.sstr(sym["lambda_max"]),
+           "concentration": sp.sstr(sym["concentration"]),
+           "in_L": {k: sp.sstr(v) for k, v in sym["in_L"].items()},
+           "kappa1_closed": None if sym["kappa1_closed"] is None else sp.sstr(sym["kappa1_closed"]),
+           "kappa2_closed": None if sym["kappa2_closed"] is None else sp.sstr(sym["kappa2_closed"]),
+           "bounds": {name: {"expression": sp.sstr(e), "inequality": ineq, "kind": kind}
+                      for name, (e, ineq, kind) in sym["bounds"].items()},
+           "symbols": "kappa_1, kappa_2: K_tt/N, K_st/N as N -> oo; P: number of weights in the selection; "
+                      "omega_1, omega_2: E K_tt^2 = N^2 kappa_1^2 + N omega_1, E K_st^2 = N^2 kappa_2^2 + N omega_2"}
+    if law:
+        out["law"] = spectrum_law(arch, params)
+        out["bounds_law"] = bounds_law(arch, params)
+    return out
+
+
+def bounds_law(arch, params: str = "all") -> dict:
+    """What the bounds alone say about the depth law of lambda_max / N (N -> oo): the lower bound
+    max_t K_tt / T = N kappa1 / T and the upper bound tr F = N kappa1 have the depth law of kappa1,
+    so lambda_max / N has the class of kappa1 for every T -- without kappa2, i.e. without the pair
+    kernel or its (harder) large-L law.  The factor between the bounds is T, independent of L."""
+    arch = get_architecture(arch)
+    params = normalise_selection(params)
+    law = fisher_law(arch, params)
+    s1 = _scale_of(law["kappa1"])
+    T = SAMPLES
+    lower = Scale(s1.base, s1.power, s1.log_power, sp.simplify(s1.coefficient / T))
+    return {"architecture": arch.name, "params": params, "quantity": "lambda_max / N (N -> oo, T inputs)",
+            "lower": sp.sstr(lower.leading()), "upper": sp.sstr(s1.leading()), "class": s1.law_class,
+            "lambda_max_class": law["class"], "follows_from_bounds": s1.law_class == law["class"],
+            "reason": "N kappa1 / T = max_t K_tt / T <= lambda_max <= tr F = N kappa1; both bounds have kappa1's law"}
+
+
+__all__ = ["Bound", "INEQUALITIES", "bounds_law", "spectrum_symbolic_text", "KAPPA1", "KAPPA2", "NPARAMS", "OMEGA1", "OMEGA2", "SELECTIONS",
            "backward_fluctuations", "bulk_edge", "derivative_moments", "first_block_kappa2_vanishes",
            "input_driven_terms", "normalise_selection", "selection", "selection_kernel", "selection_subset", "spectrum_law",
            "spectrum_symbolic", "spectrum_theory", "theory_bounds"]
