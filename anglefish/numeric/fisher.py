@@ -296,8 +296,9 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     i.i.d. N(0,1)) drawn first, then the weights (:func:`init_params`, in_dim = width).
     Returns seed means with standard errors (sd/sqrt(S), ddof 1; nan for one seed):
     ``lambda_max`` (largest eigenvalue of F = K/T), ``mean_eigenvalue`` (m_lambda = tr K/(T P)),
-    ``n_params`` (P of the subset), per-seed arrays ``lambda_max_per_seed``,
-    ``mean_eigenvalue_per_seed``, ``eigenvalues`` (S, T) ascending, and the settings.
+    ``s_lambda`` (tr F^2 / P = ||K||_F^2 / (T^2 P)), ``n_params`` (P of the subset), per-seed
+    arrays ``lambda_max_per_seed``, ``mean_eigenvalue_per_seed``, ``s_lambda_per_seed``,
+    ``eigenvalues`` (S, T) ascending, ``grams`` (S, T, T) (the NTK Grams K), and the settings.
     ``dtype=float32`` uses numpy's float32 normal sampler, i.e. another sample of networks than
     float64 (as in the simulator), not a rounded copy; K is accumulated in float64 either way.
     """
@@ -330,8 +331,10 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     eig = np.linalg.eigvalsh(k / samples)
     lam = eig[:, -1]
     m_lam = np.einsum("stt->s", k) / (samples * n_params)
+    s_lam = np.einsum("st,st->s", eig, eig) / n_params  # tr F^2 / P
     lm, lse = _mean_se(lam)
     mm, mse = _mean_se(m_lam)
+    sm, sse = _mean_se(s_lam)
     return {
         "architecture": arch.name, "depth": depth, "width": width, "samples": samples,
         "seeds": seeds, "seed": seed, "subset": subset, "bn": bn, "dtype": np.dtype(dtype).name,
@@ -339,4 +342,5 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
         "lambda_max": lm, "lambda_max_se": lse,
         "mean_eigenvalue": mm, "mean_eigenvalue_se": mse,
         "lambda_max_per_seed": lam, "mean_eigenvalue_per_seed": m_lam, "eigenvalues": eig,
+        "s_lambda": sm, "s_lambda_se": sse, "s_lambda_per_seed": s_lam, "grams": k,
     }
