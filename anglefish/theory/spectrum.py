@@ -105,19 +105,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import mpmath
-import numpy as np
 import sympy as sp
 
 from ..errors import AnglefishError
-from .activations import THETA, Activation, PiecewiseLinear
 from .architectures import Architecture, get_architecture
-from .blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Dense, KernelState, Scale as ScaleBlock
-from .ntk import (DEFAULT_DPS, QA, QAB, QB, SAMPLES, WIDTH, Scale, count_params, fisher_law,
-                  forward_trace, kappa_numeric, leading_scale, ntk_recursion, parse_params, weight_matrices)
-from .ntk import backward as ntk_backward
+from .blocks import BLOCK_INDEX, DEPTH, KernelState
+from .cache import memoize
+from .kappas import kappa_numeric
+from .ntk import DEFAULT_DPS, QA, QAB, QB, SAMPLES, WIDTH, count_params, ntk_recursion, parse_params
 from .recursion import M
 
 #: order parameters and finite-width coefficients in the symbolic moments
@@ -152,7 +149,7 @@ def selection_subset(params: str, depth: int) -> str:
 
 
 def _n_weight(arch: Architecture) -> int:
-    return weight_matrices(arch.block)
+    return arch.block.weight_count()
 
 
 # =============================================================== symbolic moments
@@ -227,7 +224,7 @@ def spectrum_symbolic(arch, params: str = "all") -> dict:
 
 
 # =============================================================== the selection's kernel at any input state
-@lru_cache(maxsize=None)
+@memoize
 def _generic_block(arch: Architecture, single: bool = False):
     """One block's forward state and Backward for a generic input state (q_a, q_b, q_ab, m), or
     for one input (q, q, q, m) with ``single``, by the symbolic interpreters (``Block.kernel``
@@ -236,10 +233,10 @@ def _generic_block(arch: Architecture, single: bool = False):
         state = KernelState(QA, QA, QA, M, gaussian=arch.gaussian_inputs, centred=True)
     else:
         state = KernelState(QA, QB, QAB, M, gaussian=arch.gaussian_inputs, centred=True)
-    return arch.block.kernel(state), ntk_backward(arch.block, state, sp.Integer(1))
+    return arch.block.kernel(state), arch.block.ntk_backward(state, sp.Integer(1))
 
 
-@lru_cache(maxsize=None)
+@memoize
 def _generic_maps(arch: Architecture, single: bool = False):
     """mpmath functions of one block's maps: forward (q_a, q_b, q_ab, m) and backward (p_in / p_out
     of the pair moment, the block's share of K_ab / N per unit p_out).  The one-input maps are
@@ -323,117 +320,6 @@ def input_driven_terms(arch, depth: int, params: str = "all", dps: int = DEFAULT
                "norm_slope": _d1(diag, one), "diag_shift": _d2(diag, one)}
         out["offdiag_shift"] = 2 * out["kappa_aa"] + out["kappa_rr"] / 2
     return {key: float(v) for key, v in out.items()}
-
-
-# =============================================================== backward fluctuations (MLP-type blocks)
-def _mlp_type(arch: Architecture) -> int:
-    """Index of the activation inside an MLP-type block (one Dense first, one Act, otherwise only
-    population BatchNorm and Scale); AnglefishError naming what is not covered."""
-    blocks = arch.block.blocks
-    dense = [i for i, b in enumerate(blocks) if isinstance(b, Dense)]
-    acts = [i for i, b in enumerate(blocks) if isinstance(b, Act)]
-    others = [b for b in blocks if not isinstance(b, (Dense, Act, ScaleBlock)) and
-              not (isinstance(b, BatchNorm) and b.kind == "population")]
-    if others or dense != [0] or len(acts) != 1:
-        raise AnglefishError(f"{arch.name}: the backward-fluctuation model covers MLP-type blocks only "
-                             "(one Dense first, one activation, population BatchNorm or Scale); "
-                             f"got {arch.block!r}")
-    return acts[0]
-
-
-@lru_cache(maxsize=None)
-def _act_input_maps(arch: Architecture, index: int):
-    """mpmath function of the state (q_a, q_ab) at the input of the block's activation."""
-    state = KernelState(QA, QB, QAB, M, gaussian=arch.gaussian_inputs, centred=True)
-    act_in = forward_trace(arch.block, state)[index]
-    return sp.lambdify((QA, QB, QAB, M, BLOCK_INDEX, DEPTH), [act_in.qa, act_in.qab], "mpmath")
-
-
-@lru_cache(maxsize=None)
-def _squared_derivative(activation: PiecewiseLinear) -> PiecewiseLinear:
-    """phi'^2 of a piecewise-linear phi is the derivative of the piecewise-linear function with
-    slopes squared, so its Gaussian expectations come from the same polar integral."""
-    return PiecewiseLinear(f"{activation.name}'^2", activation.slope_pos**2, activation.slope_neg**2)
-
-
-def _gauss_hermite_nodes(n: int = 120):
-    x, w = np.polynomial.hermite_e.hermegauss(n)
-    return x, w / math.sqrt(2 * math.pi)
-
-
-@lru_cache(maxsize=None)
-def _numeric_derivative(activation: Activation):
-    x = sp.Symbol("x", real=True)
-    d = sp.diff(activation.phi(x), x)
-    if d.has(sp.Derivative) or d.has(sp.Subs):
-        if hasattr(activation, "numeric"):
-            return activation.numeric()[1]
-        raise AnglefishError(f"activation '{activation.name}': no derivative for the fourth moments")
-    return sp.lambdify(x, d, ["scipy", "numpy"])
-
-
-def derivative_moments(activation: Activation, q: float, c: float) -> tuple:
-    """(E phi'(u)^2, E phi'(u)^4, E phi'(u)^2 phi'(v)^2) for u, v ~ N(0, q) with correlation c.
-
-    Piecewise-linear activations: exact (the derived derivative kernel of phi'^2); others:
-    2-d Gauss-Hermite quadrature (120 x 120 nodes) of the SymPy derivative."""
-    if isinstance(activation, PiecewiseLinear):
-        sq = _squared_derivative(activation)
-        qs = sp.nsimplify(q)
-        e2 = activation.derivative_kernel(qs, qs, qs)
-        e4 = sq.derivative_kernel(qs, qs, qs)
-        e22 = sq.derivative_kernel(sp.Integer(1), sp.Integer(1), sp.Float(c, 30))
-        return float(e2), float(e4), float(sp.N(e22))
-    d = _numeric_derivative(activation)
-    z, w = _gauss_hermite_nodes()
-    sq = math.sqrt(q)
-    g = np.asarray(d(sq * z), dtype=float) ** 2
-    e2, e4 = float(w @ g), float(w @ g**2)
-    s = math.sqrt(max(0.0, 1 - c * c))
-    u = sq * z[:, None]
-    v = sq * (c * z[:, None] + s * z[None, :])
-    e22 = float(np.sum(np.outer(w, w) * np.asarray(d(u), dtype=float) ** 2 * np.asarray(d(v), dtype=float) ** 2))
-    return e2, e4, e22
-
-
-def backward_fluctuations(arch, depth: int, params: str = "layer:first", dps: int = DEFAULT_DPS) -> dict:
-    """Finite-width fluctuations of |Delta_t|^2 at the first block's weights (module docstring).
-
-    Only for the first block (params naming block 0) of MLP-type architectures.  Returns the
-    per-block ``V`` (N Var of one input's log-factor) and ``C`` (N Cov between two orthogonal
-    inputs), ``input_specific`` = sum (V - C) (N sigma_d^2, the spread within one network),
-    ``common`` = sum C, ``norm_term`` = 2 h'(1)^2 / kappa1^2 (the input norms) and
-    ``diag_relative_variance_times_N`` = norm_term + sum V (N Var K_tt / E K_tt^2)."""
-    arch = get_architecture(arch)
-    kind, k = selection(params, depth)
-    if kind != "block" or k != 0:
-        raise AnglefishError(f"the backward-fluctuation model is derived for the first block only "
-                             f"(params naming block 0), got {params!r} at depth {depth}")
-    index = _mlp_type(arch)
-    activation = arch.block.blocks[index].activation
-    act_in = _act_input_maps(arch, index)
-    with mpmath.workdps(dps):
-        single, p1, _ = _trajectory(arch, depth, 1, 1, 1)
-        pair, p2, _ = _trajectory(arch, depth, 1, 1, 0)
-        big_l = mpmath.mpf(depth)
-        v_list, c_list = [], []
-        for l in range(depth):
-            qa, _ = act_in(*single[l], mpmath.mpf(l), big_l)
-            qpa, qpab = act_in(*pair[l], mpmath.mpf(l), big_l)
-            r = float(p2[l + 1] / p1[l + 1])
-            c = float(qpab / qpa)
-            e2, e4, _ = derivative_moments(activation, float(qa), 1.0)
-            f2, _, e22 = derivative_moments(activation, float(qpa), c)
-            v_list.append(3 * e4 / e2**2 - 1)
-            c_list.append(e22 * (1 + 2 * r * r) / f2**2 - 1)
-    terms = input_driven_terms(arch, depth, params, dps)
-    k1 = float(kappa_numeric(arch, depth, dps=dps).kappas("block", 0)[0])
-    norm_term = 2 * terms["norm_slope"] ** 2 / k1**2
-    return {"V": v_list, "C": c_list, "input_specific": float(sum(v - c for v, c in zip(v_list, c_list))),
-            "common": float(sum(c_list)), "norm_term": norm_term,
-            "diag_relative_variance_times_N": norm_term + float(sum(v_list)),
-            "note": "to O(1/N) at fixed L (log-norms of the blocks add); grows like L/N, so the "
-                    "expansion fails once L/N is no longer small"}
 
 
 # =============================================================== bounds
@@ -567,6 +453,8 @@ def spectrum_theory(arch, depth: int, width: int, samples: int, params: str = "a
         "limit": "N -> oo at fixed L and T (finite-width corrections grow like L/N)",
     }
     if kind == "block" and k == 0 and kappa2_scale == 1.0:
+        from .spectrum_fluctuations import backward_fluctuations
+
         try:
             fl = backward_fluctuations(arch, depth, params, dps)
         except AnglefishError:
@@ -601,6 +489,8 @@ def bulk_edge(arch, depth: int, width: int, samples: int, params: str = "layer:f
     if abs(k2) > 1e-12 * abs(k1):
         raise AnglefishError(f"{arch.name} {params} at L = {depth}: kappa2 = {k2:.4g} != 0, so lambda_max is the "
                              "isolated uniform mode, not a bulk edge")
+    from .spectrum_fluctuations import backward_fluctuations
+
     fl = backward_fluctuations(arch, depth, params, dps)
     terms = input_driven_terms(arch, depth, params, dps)
     N, T = float(width), float(samples)
@@ -619,105 +509,11 @@ def bulk_edge(arch, depth: int, width: int, samples: int, params: str = "layer:f
     }
 
 
-# =============================================================== large-L laws
-def _scale_of(entry: dict | None) -> Scale | None:
-    if not entry or entry.get("scale") is None:
-        return None
-    loc = {"L": DEPTH, "T": SAMPLES}
-    d = entry["scale"]
-    return Scale(*(sp.sympify(d[key], locals=loc) for key in ("base", "power", "log_power", "coefficient")))
+def __getattr__(name):  # the laws and the backward fluctuations live in modules of their own
+    import importlib
 
-
-def _square(s: Scale) -> Scale:
-    return Scale(sp.simplify(s.base**2), 2 * s.power, 2 * s.log_power, sp.simplify(s.coefficient**2))
-
-
-def spectrum_law(arch, params: str = "all") -> dict:
-    """The large-L law of s_lambda (N -> oo first) and of the concentration s / (P m^2).
-
-    s_lambda = [kappa1^2 + (T-1) kappa2^2] / (T n_W L) (all weights; P = n_W L N^2 + N),
-    / (T n_W) (one block), and N [kappa1^2 + (T-1) kappa2^2] / T for the readout; the laws of
-    kappa1, kappa2 are those of :func:`anglefish.theory.ntk.fisher_law`."""
-    arch = get_architecture(arch)
-    params = normalise_selection(params)
-    kind, k = parse_params(params)
-    law = fisher_law(arch, params)
-    s1, s2 = _scale_of(law["kappa1"]), _scale_of(law["kappa2"])
-    T = SAMPLES
-    sq1 = _square(s1)
-    steps = [f"kappa1 ~ {sp.sstr(s1.leading())}, kappa2 ~ " +
-             (sp.sstr(s2.leading()) if s2 is not None else "not derived")]
-    if s2 is None:
-        c = sp.Symbol("c_T", positive=True)
-        q = Scale(sq1.base, sq1.power, sq1.log_power, c)
-        steps.append(f"kappa1^2 + (T-1) kappa2^2: 0 <= kappa2 <= kappa1 gives c_T between "
-                     f"{sp.sstr(sq1.coefficient)} and {sp.sstr(T * sq1.coefficient)}")
-    elif s2.coefficient == 0 or s1.compare(s2) > 0:
-        q = sq1
-        steps.append("kappa2 = o(kappa1): kappa1^2 + (T-1) kappa2^2 ~ kappa1^2 (at fixed T)")
-    else:
-        q = Scale(sq1.base, sq1.power, sq1.log_power,
-                  sp.factor(sp.simplify(sq1.coefficient + (T - 1) * s2.coefficient**2)))
-        steps.append("kappa1, kappa2 of the same order: kappa1^2 + (T-1) kappa2^2 ~ "
-                     f"{sp.sstr(q.leading())}")
-    n_w = _n_weight(arch)
-    if kind == "all":
-        s = Scale(q.base, q.power - 1, q.log_power, sp.simplify(q.coefficient / (T * n_w)))
-        what = "s_lambda (N -> oo; P = n_W L N^2 + N)"
-    elif kind == "readout":
-        s = Scale(q.base, q.power, q.log_power, sp.simplify(q.coefficient / T))
-        what = "s_lambda / N (readout: P = N)"
-    else:
-        s = Scale(q.base, q.power, q.log_power, sp.simplify(q.coefficient / (T * n_w)))
-        what = f"s_lambda (N -> oo; P = {n_w} N^2)"
-    steps.append(f"{what} ~ {sp.sstr(s.leading())}")
-    conc = leading_scale(q.leading() / (T * s1.leading() ** 2)) if not q.leading().has(sp.Symbol("c_T")) else None
-    return {"architecture": arch.name, "params": params, "quantity": what, "class": s.law_class,
-            "leading": sp.sstr(s.leading()), "scale": s.as_dict(),
-            "concentration": None if conc is None else {"class": conc.law_class, "leading": sp.sstr(conc.leading())},
-            "steps": steps}
-
-
-def spectrum_symbolic_text(arch, params: str = "all", law: bool = False) -> dict:
-    """JSON-ready strings of :func:`spectrum_symbolic` (for ``derive --fisher``): the moments in
-    the order parameters and in L (closed forms substituted where they exist), each bound with its
-    inequality and kind; with ``law`` also :func:`spectrum_law` and :func:`bounds_law`."""
-    sym = spectrum_symbolic(arch, params)
-    out = {"architecture": sym["architecture"], "params": sym["params"], "P": sp.sstr(sym["P"]),
-           "m_lambda": sp.sstr(sym["m_lambda"]), "s_lambda": sp.sstr(sym["s_lambda"]),
-           "s_lambda_finite_width": sp.sstr(sym["s_lambda_finite"]), "lambda_max": sp.sstr(sym["lambda_max"]),
-           "concentration": sp.sstr(sym["concentration"]),
-           "in_L": {k: sp.sstr(v) for k, v in sym["in_L"].items()},
-           "kappa1_closed": None if sym["kappa1_closed"] is None else sp.sstr(sym["kappa1_closed"]),
-           "kappa2_closed": None if sym["kappa2_closed"] is None else sp.sstr(sym["kappa2_closed"]),
-           "bounds": {name: {"expression": sp.sstr(e), "inequality": ineq, "kind": kind}
-                      for name, (e, ineq, kind) in sym["bounds"].items()},
-           "symbols": "kappa_1, kappa_2: K_tt/N, K_st/N as N -> oo; P: number of weights in the selection; "
-                      "omega_1, omega_2: E K_tt^2 = N^2 kappa_1^2 + N omega_1, E K_st^2 = N^2 kappa_2^2 + N omega_2"}
-    if law:
-        out["law"] = spectrum_law(arch, params)
-        out["bounds_law"] = bounds_law(arch, params)
-    return out
-
-
-def bounds_law(arch, params: str = "all") -> dict:
-    """What the bounds alone say about the depth law of lambda_max / N (N -> oo): the lower bound
-    max_t K_tt / T = N kappa1 / T and the upper bound tr F = N kappa1 have the depth law of kappa1,
-    so lambda_max / N has the class of kappa1 for every T -- without kappa2, i.e. without the pair
-    kernel or its (harder) large-L law.  The factor between the bounds is T, independent of L."""
-    arch = get_architecture(arch)
-    params = normalise_selection(params)
-    law = fisher_law(arch, params)
-    s1 = _scale_of(law["kappa1"])
-    T = SAMPLES
-    lower = Scale(s1.base, s1.power, s1.log_power, sp.simplify(s1.coefficient / T))
-    return {"architecture": arch.name, "params": params, "quantity": "lambda_max / N (N -> oo, T inputs)",
-            "lower": sp.sstr(lower.leading()), "upper": sp.sstr(s1.leading()), "class": s1.law_class,
-            "lambda_max_class": law["class"], "follows_from_bounds": s1.law_class == law["class"],
-            "reason": "N kappa1 / T = max_t K_tt / T <= lambda_max <= tr F = N kappa1; both bounds have kappa1's law"}
-
-
-__all__ = ["Bound", "INEQUALITIES", "bounds_law", "spectrum_symbolic_text", "KAPPA1", "KAPPA2", "NPARAMS", "OMEGA1", "OMEGA2", "SELECTIONS",
-           "backward_fluctuations", "bulk_edge", "derivative_moments", "first_block_kappa2_vanishes",
-           "input_driven_terms", "normalise_selection", "selection", "selection_kernel", "selection_subset", "spectrum_law",
-           "spectrum_symbolic", "spectrum_theory", "theory_bounds"]
+    for module in ("spectrum_laws", "spectrum_fluctuations"):
+        mod = importlib.import_module(f".{module}", __package__)
+        if name in getattr(mod, "__all__", ()):
+            return getattr(mod, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,7 +37,7 @@ from ..errors import AnglefishError
 from ..theory.architectures import get_architecture
 from ..theory.spectrum import normalise_selection, selection, spectrum_theory
 from .calibration import clopper_pearson_upper
-from .contracts import CheckOutcome, _not_applicable
+from .contracts import CheckOutcome, _not_run
 from .tolerance import DEFAULT_ALPHA, Estimate, plain_check, width_extrapolated_check, z_for
 
 #: kappa2 mutants of the calibration
@@ -97,7 +97,7 @@ def s_lambda_checks(arch, depth: int, width: int, samples: int, seeds: int, para
     if kappa2_scale == 1.0:
         fin = spectrum_theory(arch, depth, 2 * width, samples, params)["s_lambda_finite"]
         if fin is None:
-            out.append(_not_applicable("s_lambda_finite_width", arch.name,
+            out.append(_not_run("s_lambda_finite_width", arch.name,
                                        "E s_lambda to O(1/N) is derived only for the first block of MLP-type "
                                        "architectures"))
         else:
