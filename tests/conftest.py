@@ -47,3 +47,14 @@ def _restore_mpmath_precision():
     dps = mpmath.mp.dps
     yield
     mpmath.mp.dps = dps
+
+
+@pytest.fixture(scope="session")
+def rendered_figures(tmp_path_factory):
+    """Every registered figure rendered once in quick mode (seed 0), shared by the figure tests:
+    (output directory, written paths)."""
+    from anglefish.paper_figures import render
+
+    out = tmp_path_factory.mktemp("figures")
+    paths = render(None, out, quick=True, seed=0)
+    return out, paths

@@ -43,23 +43,30 @@ def test_a_user_architecture_runs_through_the_suite():
         unregister_architecture("test-user-resnet")
 
 
-def test_checks_without_theory_are_not_applicable_rather_than_failed():
+def test_checks_that_cannot_run_are_reported_as_not_run_never_as_passed():
     from anglefish.theory import BatchNorm
 
     arch = Architecture("test-batch-bn", Residual(Dense(2), BatchNorm("batch"), ReLU(), Dense(1)))
     assert exact_theory(arch, 3, 1.0) is None
     outcomes = check_architecture(arch, depth=3, width=64, seeds=16)
     by_id = {o.id: o for o in outcomes}
-    assert not by_id["theory_vs_gram"].applicable and by_id["theory_vs_gram"].passed
-    assert by_id["gram_vs_dense"].applicable
+    theory = by_id["theory_vs_gram"]
+    assert theory.status == "not run" and not theory.passed and "no closed kernel map" in theory.details["reason"]
+    assert by_id["gram_vs_dense"].status == "passed"
 
 
+@pytest.mark.slow
 def test_fisher_check_catches_a_perturbed_derivative_kernel():
-    """Mutation: the ReLU derivative kernel scaled by 1.05 in the NTK theory is rejected by the
-    Fisher contract (resnet-bn, depth 5, widths 512/1024, 32 networks), the correct one is not.
-    False-alarm rate of the check: alpha = 1e-3 per quantity."""
+    """Mutation: the ReLU derivative kernel scaled by 1.05 and by 0.95 in the NTK theory is rejected
+    by the Fisher contract (MLP, depth 8, widths 256/512, 32 networks: the first block's m_lambda
+    carries the kernel 8 times, a 1.48x / 0.66x change), the correct theory is not.  Measured over
+    seeds 0-2: the mutants fail with statistic/tolerance 1.18-2.21, the correct theory passes with
+    0.05-0.43.  False-alarm rate of the check: alpha = 1e-3 per quantity.  (For resnet-bn the
+    kernel enters each block's backward factor only through 1/(l+2): a 5% change moves m_lambda by
+    ~4% at depth 5, below this tolerance -- the calibration reports that power.)"""
     from anglefish.verify.contracts import fisher_vs_dense
 
-    config = dict(depth=5, width=512, samples=16, seeds=32, seed=0)
-    assert all(o.passed for o in fisher_vs_dense("resnet-bn", **config))
-    assert not all(o.passed for o in fisher_vs_dense("resnet-bn", derivative_kernel_scale=1.05, **config))
+    config = dict(depth=8, width=256, samples=16, seeds=32, seed=0)
+    assert all(o.passed for o in fisher_vs_dense("mlp", **config))
+    for scale in (1.05, 0.95):
+        assert not all(o.passed for o in fisher_vs_dense("mlp", derivative_kernel_scale=scale, **config))

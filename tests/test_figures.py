@@ -25,10 +25,8 @@ ARCHS = ["mlp", "resnet", "resnet-bn"]
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("figures")
-    paths = render(None, out, quick=True, seed=0)
-    return out, paths
+def rendered(rendered_figures):
+    return rendered_figures
 
 
 def table(rendered, name) -> Table:
@@ -81,6 +79,7 @@ def test_table_csv_format(tmp_path):
 
 # ----------------------------------------------------------------- every figure renders
 @pytest.mark.parametrize("name", figure_names())
+@pytest.mark.slow
 def test_figure_renders(rendered, name):
     out, paths = rendered
     folder = out / name
@@ -105,6 +104,7 @@ def _psi(theta):
     return (mpmath.sin(theta) + (mpmath.pi - theta) * mpmath.cos(theta)) / mpmath.pi
 
 
+@pytest.mark.slow
 def test_fig02_is_arccos_psi(rendered):
     t = table(rendered, "fig02")
     theta, out = t.column("theta"), t.column("arccos_psi")
@@ -117,6 +117,7 @@ def test_fig02_is_arccos_psi(rendered):
     assert ratio[0] == 1.0 and abs(ratio[-1] - 0.5) < 1e-12
 
 
+@pytest.mark.slow
 def test_fig03_maps_match_the_paper_theorems(rendered):
     t = table(rendered, "fig03")
     for l in (1, 3):
@@ -137,6 +138,7 @@ def test_fig03_maps_match_the_paper_theorems(rendered):
     assert np.all(bn3[1:] > bn1[1:])  # the BN map moves towards the identity with l
 
 
+@pytest.mark.slow
 def test_fig04_theory_is_the_iterated_map_and_simulation_agrees(rendered):
     t = table(rendered, "fig04")
     s = json.loads((rendered[0] / "fig04" / "manifest.json").read_text())["settings"]
@@ -156,6 +158,7 @@ def test_fig04_theory_is_the_iterated_map_and_simulation_agrees(rendered):
     assert at_depth["mlp"] < at_depth["resnet"] < at_depth["resnet-bn"] < 0.5
 
 
+@pytest.mark.slow
 def test_fig07_single_networks_follow_the_map(rendered):
     t = table(rendered, "fig07")
     mc = t.where(kind="mc")
@@ -172,6 +175,7 @@ def test_fig07_single_networks_follow_the_map(rendered):
     assert set(mc.column("l").tolist()) == {1, 3} and len(t.where(kind="theory")) > 0
 
 
+@pytest.mark.slow
 def test_fig09_theory_is_half_one_minus_propagated_angle(rendered):
     t = table(rendered, "fig09")
     for arch in ARCHS:
@@ -191,6 +195,7 @@ def test_fig09_theory_is_half_one_minus_propagated_angle(rendered):
     assert at_pi_half["mlp"] > at_pi_half["resnet"] > at_pi_half["resnet-bn"]
 
 
+@pytest.mark.slow
 def test_fig10_rate_through_depth(rendered):
     t = table(rendered, "fig10")
     for arch in ARCHS:
@@ -206,6 +211,7 @@ def test_fig10_rate_through_depth(rendered):
     assert np.all(d <= 5 * t.column("rate_se"))
 
 
+@pytest.mark.slow
 def test_figA1_laws_converge(rendered):
     t = table(rendered, "figA1")
     depth = int(max(t.column("l")))
@@ -231,6 +237,7 @@ def test_figA1_laws_converge(rendered):
     np.testing.assert_allclose(mlp.column("law_leading"), expected, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_figB1_population_matches_theory_and_batch_differs(rendered):
     t = table(rendered, "figB1")
     for t0 in t.unique("theta0"):
@@ -266,6 +273,7 @@ def test_generic_figure_draws_the_requested_architecture(tmp_path):
 
 
 # ------------------------------------------------------------------------ determinism
+@pytest.mark.slow
 def test_same_seed_gives_identical_csvs(rendered, tmp_path):
     out, _ = rendered
     render(MONTE_CARLO + ["figA1"], tmp_path, quick=True, seed=0, formats=())
@@ -278,6 +286,7 @@ def test_same_seed_gives_identical_csvs(rendered, tmp_path):
     assert a.columns["theta_mc"] != b.columns["theta_mc"]
 
 
+@pytest.mark.slow
 def test_png_and_pdf_are_reproducible(rendered, tmp_path):
     out, _ = rendered
     render(["fig02"], tmp_path, quick=True, seed=0)

@@ -25,10 +25,8 @@ NAMES = ["figF1", "figF2", "figF3"]
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fisher_figures")
-    render(NAMES, out, quick=True, seed=0)
-    return out
+def rendered(rendered_figures):
+    return rendered_figures[0]
 
 
 def table(out, name) -> Table:
@@ -54,6 +52,7 @@ def test_registered_with_aliases():
         assert module.GENERIC is True
 
 
+@pytest.mark.slow
 def test_manifests_record_every_setting(rendered):
     for name in NAMES:
         manifest = json.loads((rendered / name / "manifest.json").read_text())
@@ -64,6 +63,7 @@ def test_manifests_record_every_setting(rendered):
 
 
 # ------------------------------------------------------------------------------ figF1
+@pytest.mark.slow
 def test_figF1_theory_column_is_fisher_theory(rendered):
     t = table(rendered, "figF1")
     s = settings_of(rendered, "figF1")
@@ -83,6 +83,7 @@ def test_figF1_theory_column_is_fisher_theory(rendered):
     assert simulated == sorted(s["depths"])
 
 
+@pytest.mark.slow
 def test_figF1_closed_forms_typed_here(rendered):
     t = table(rendered, "figF1")
     samples = settings_of(rendered, "figF1")["samples"]
@@ -106,6 +107,7 @@ def test_figF1_closed_forms_typed_here(rendered):
     assert np.all(np.diff(last) > 0) and last[-1] < 0.75
 
 
+@pytest.mark.slow
 def test_figF1_simulation_follows_theory(rendered):
     t = table(rendered, "figF1")
     mc = t.column("lambda_mc")
@@ -129,6 +131,7 @@ def test_figF1_simulation_follows_theory(rendered):
 
 
 # ------------------------------------------------------------------------------ figF2
+@pytest.mark.slow
 def test_figF2_predicted_is_two_over_lambda_max_of_the_same_initialisation(rendered):
     t = table(rendered, "figF2")
     s = settings_of(rendered, "figF2")
@@ -152,6 +155,7 @@ def test_figF2_predicted_is_two_over_lambda_max_of_the_same_initialisation(rende
     assert row.columns["measured_eta"][0] == r["measured_eta"]
 
 
+@pytest.mark.slow
 def test_figF2_threshold_near_two_over_lambda_max_and_divergence_later(rendered):
     t = table(rendered, "figF2")
     ratio = t.column("ratio")
@@ -172,6 +176,7 @@ def test_figF2_threshold_near_two_over_lambda_max_and_divergence_later(rendered)
 
 
 # ------------------------------------------------------------------------------ figF3
+@pytest.mark.slow
 def test_figF3_grid_and_monotone_region(rendered):
     t = table(rendered, "figF3")
     s = settings_of(rendered, "figF3")

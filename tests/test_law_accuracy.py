@@ -38,6 +38,7 @@ def test_power_class_laws_are_within_two_percent_at_a_hundred_thousand_blocks(ar
         assert entry["convergence"].startswith("converged")
 
 
+@pytest.mark.slow
 def test_resnet_bn_laws_are_marked_slow_and_their_corrections_shrink():
     acc = law_accuracy("resnet-bn", depths=DEEP)
     for name, entry in acc["laws"].items():

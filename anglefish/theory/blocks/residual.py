@@ -9,8 +9,6 @@ import numpy as np
 
 from ...errors import AnglefishError
 from .base import Backward, Block, KernelState, register_block
-from .dense import Dense
-from .scale import Scale
 from .serial import Serial
 
 
@@ -70,6 +68,9 @@ class Residual(Block):
         """Where the consumer reads the sum only through a Dense, keep the sum as a Gram matrix:
         with H^T H = G_h and a fresh branch output Z = E F^T (F F^T = Sigma), H^T Z = R^T A F^T and
         Z^T Z = F (A^T A + W) F^T, A a B x B standard normal matrix, W ~ Wishart_B(I, N - B): exact."""
+        from .dense import Dense
+        from .scale import Scale
+
         branch = self.branch.blocks
         k = len(branch)  # trailing scalings fold into the last Dense's variance (signs do not matter for a Gram)
         while k > 0 and isinstance(branch[k - 1], Scale):
