@@ -287,7 +287,7 @@ def numeric_derivative(activation: Activation):
     """phi'(x) elementwise for numpy: the SymPy derivative of phi, lambdified."""
     x = sp.Symbol("x", real=True)
     d = sp.diff(activation.phi(x), x)
-    f = sp.lambdify(x, d, "numpy")
+    f = sp.lambdify(x, d, ["scipy", "numpy"])  # scipy: erf (in GELU') on arrays
 
     def dphi(z):
         return np.broadcast_to(np.asarray(f(z), dtype=z.dtype), z.shape)
