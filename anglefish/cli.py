@@ -607,9 +607,9 @@ def cmd_figures(args):
         if args.json:
             return dumps({"figures": rows})
         return "\n".join(f"{r['name']:<7} {r['title']}" for r in rows)
+    V.check_output_dir(args.out, "--out")
     modules = V.check_figures(args.only, args.arch, figures())
     data_dir = V.check_data_dir(args.data_dir, modules)
-    V.check_output_dir(args.out, "--out")
     start = time.perf_counter()
     with Progress("anglefish figures", enabled=not args.quiet, unit="figure", log_stages=True) as bar:
         def progress(done, total):

@@ -70,6 +70,8 @@ STAT_ARRAYS = 21
 RUNS_LR = 40
 #: seconds SymPy needs to derive an architecture's maps (first use in a process)
 DERIVATION_SECONDS = 5.0
+#: bytes of Python objects any run creates besides its arrays (measured 0.1-0.2 MiB)
+BOOKKEEPING_BYTES = 2**18
 _F8 = 8
 
 
@@ -235,7 +237,7 @@ def estimate_angles(arch, depth: int, width: int, seeds: int, batch: int | None 
     shape = _Shape.of(arch, bn)
     rows = recorded_rows(depth, every)
     has_theory = not shape.batch_bn
-    mem = {"output rows": float(rows) * ROW_BYTES}
+    mem = {"output rows": float(rows) * ROW_BYTES, "bookkeeping": BOOKKEEPING_BYTES}
     mem_flags = {"output rows": "--depth or raise --every"}
     time, time_flags = {}, {}
     if has_theory:
@@ -278,7 +280,8 @@ def estimate_fisher(arch, depth: int, width: int, samples: int, seeds: int, bn: 
     nt = float(width) * t * _F8
     mem = {"weights": chunk * p * _F8,
            "forward caches": chunk * (shape.elements * depth + 4) * nt,
-           "NTK Grams": float(seeds) * t * t * _F8 * 3 + chunk * t * t * _F8 * 3}
+           "NTK Grams": float(seeds) * t * t * _F8 * 3 + chunk * t * t * _F8 * 3,
+           "bookkeeping": BOOKKEEPING_BYTES}
     flags = {"weights": "--width or --depth", "forward caches": "--width, --samples or --depth",
              "NTK Grams": "--samples or --seeds"}
     if shape.batch_bn:
@@ -308,7 +311,7 @@ def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initiali
     mem = {"weights": 4 * p * _F8,
            "forward caches": 2 * (shape.elements * depth + 4) * nt,
            "NTK Gram": 3 * t * t * _F8 * (t if shape.batch_bn else 1),
-           "loss history": 2.0 * (steps + 1) * _F8}
+           "loss history": 2.0 * (steps + 1) * _F8, "bookkeeping": BOOKKEEPING_BYTES}
     flags = {"weights": "--width or --depth", "forward caches": "--width, --samples or --depth",
              "NTK Gram": "--samples", "loss history": "--steps"}
     step_flops = shape.dense * depth * 6.0 * width * width * t * (t if shape.batch_bn else 1)
