@@ -30,10 +30,11 @@ class Progress:
     def drawing(self) -> bool:
         return self.enabled and self.tty
 
-    def _ensure(self, total):
+    def _ensure(self, total, bar_format=None):
         if self._bar is None:
             self._bar = tqdm(total=None if total is None else int(total), desc=self.description, file=sys.stderr,
-                             delay=1.0, leave=False, unit=self.unit, unit_scale=True, dynamic_ncols=True)
+                             delay=1.0, leave=False, unit=self.unit, unit_scale=True, dynamic_ncols=True,
+                             bar_format=bar_format)
         return self._bar
 
     def __call__(self, done, total):
@@ -52,7 +53,7 @@ class Progress:
             print(f"{self.description}: {name} ...", file=sys.stderr, flush=True)
         if not self.drawing:
             return
-        bar = self._ensure(100)
+        bar = self._ensure(100, "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]")
         bar.set_description_str(f"{self.description}: {name}", refresh=False)
         bar.n = int(round(100 * (fraction or 0.0)))
         bar.refresh()
@@ -82,6 +83,7 @@ class Heartbeat(Progress):
 
     def _run(self):
         start = time.monotonic()
+        self._ensure(None, "{desc}: {elapsed} elapsed")
         while not self._stop.wait(self.interval):
             self(time.monotonic() - start, None)
 

@@ -31,8 +31,9 @@ MAX_CHECK_DEPTH = 10**6
 _INT = re.compile(r"[+-]?\d{1,30}")
 
 
-class FlagError(argparse.ArgumentTypeError):
-    """A bad flag value; the message already names the flag (argparse prefixes nothing)."""
+class FlagError(AnglefishError, argparse.ArgumentTypeError):
+    """A bad flag value; the message already names the flag.  argparse reports it as a parse
+    error; called from library code it is an ordinary AnglefishError."""
 
 
 def _show(text: str) -> str:
@@ -118,6 +119,8 @@ def _type(parse, flag, *args, **kw):
     def convert(text):
         try:
             return parse(flag, text, *args, **kw)
+        except FlagError:
+            raise
         except AnglefishError as err:  # parsers may call library code
             raise FlagError(str(err)) from None
     convert.__name__ = flag.lstrip("-")  # argparse names the type in some messages
