@@ -494,6 +494,7 @@ def cmd_figures(args):
             return dumps({"figures": rows})
         return "\n".join(f"{r['name']:<7} {r['title']}" for r in rows)
     V.check_output_dir(args.out, "--out")
+    V.check_data_dir(args.data_dir)  # the place itself, before the figure modules are imported
     modules = V.check_figures(args.only, args.arch, figures())
     data_dir = V.check_data_dir(args.data_dir, modules)
     start = time.perf_counter()

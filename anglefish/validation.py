@@ -343,9 +343,10 @@ def check_arch_file(path, flag: str = "--arch-file") -> pathlib.Path:
     return p
 
 
-def check_data_dir(data_dir, modules, flag: str = "--data-dir") -> str | None:
+def check_data_dir(data_dir, modules=None, flag: str = "--data-dir") -> str | None:
     """--data-dir must be a directory holding MNIST or CIFAR-10 files, and one of the figures to
-    draw (``modules``) must read it: no silent fallback to the bundled digits."""
+    draw (``modules``; not checked when None) must read it: no silent fallback to the bundled
+    digits."""
     if data_dir is None:
         return None
     from .numeric.data import datasets_in
@@ -353,12 +354,11 @@ def check_data_dir(data_dir, modules, flag: str = "--data-dir") -> str | None:
     p = pathlib.Path(os.path.expanduser(str(data_dir)))
     if not p.is_dir():
         raise AnglefishError(f"{flag} {p}: {'not a directory' if p.exists() else 'no such directory'}")
-    readers = [m.NAME for m in modules if getattr(m, "DATA_DIR", False)]
-    if not readers:
-        raise AnglefishError(f"{flag} is read only by figures on real data (fig08); the figures selected "
-                             "read no data set")
     if not datasets_in(p):
         raise AnglefishError(f"{flag} {p}: holds neither MNIST (IDX) nor CIFAR-10 (binary) files")
+    if modules is not None and not any(getattr(m, "DATA_DIR", False) for m in modules):
+        raise AnglefishError(f"{flag} is read only by figures on real data (fig08); the figures selected "
+                             "read no data set")
     return str(p)
 
 
