@@ -282,7 +282,9 @@ def estimate_fisher(arch, depth: int, width: int, samples: int, seeds: int, bn: 
            "forward caches": chunk * (shape.elements * depth + 4) * nt,
            "NTK Grams": float(seeds) * t * t * _F8 * 3 + chunk * t * t * _F8 * 3,
            "bookkeeping": BOOKKEEPING_BYTES}
-    flags = {"weights": "--width or --depth", "forward caches": "--width, --samples or --depth",
+    # networks are drawn chunk by chunk (chunk <= seeds): with several per chunk, fewer seeds also help
+    also = "--seeds, " if chunk > 1 else ""
+    flags = {"weights": f"{also}--width or --depth", "forward caches": f"{also}--width, --samples or --depth",
              "NTK Grams": "--samples or --seeds"}
     if shape.batch_bn:
         mem["batch-BN Jacobian"] = 4.0 * t * t * width * _F8 * (shape.dense + 1)

@@ -21,7 +21,7 @@ import pathlib
 import tempfile
 import tracemalloc
 
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from anglefish.cli import main
 from anglefish.jsonout import strict_loads
@@ -126,6 +126,10 @@ def snapshot(root: pathlib.Path) -> set:
 
 
 @given(invocations())
+@example((["fisher", "mlp", "--depth", "1", "--width", "2", "--samples", "1", "--seeds", "10000000", "--quiet"],
+          "--seeds"))  # found by the 'dev' profile: many tiny networks per chunk; the refusal must name --seeds
+@example((["angles", "resnet", "--depth", "1", "--theta0", "0", "--width", "2", "--seeds", "2", "--quiet"],
+          None))  # found by the 'dev' profile: a residual block at width = batch crashed the Gram sampler
 def test_every_outcome_is_json_or_one_line_naming_the_flag(invocation):
     argv, bad = invocation
     saved = {k: os.environ.get(k) for k in (MEMORY_ENV, TIME_ENV)}
