@@ -1,22 +1,29 @@
 """The ``anglefish`` command line.
 
-Every command prints readable text by default and JSON with ``--json``; tables can be
-written as CSV with ``--csv``.  Bad input prints one line on stderr and exits with
-status 2, writing nothing.
+Every command prints readable text by default and strict JSON with ``--json``; tables can be
+written as CSV with ``--csv``.  Every flag is defined once (:mod:`anglefish.validation`), every
+run is estimated before it starts (:mod:`anglefish.resources`) and refused in one line if it
+exceeds the memory budget or the time limit.  Bad input prints one line on stderr and exits
+with status 2, writing nothing.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
-import json
 import math
+import re
 import sys
 import time
+import warnings
 
 from . import __version__
+from . import validation as V
 from .errors import AnglefishError
-from .progress import Progress
+from .jsonout import Missing, dumps
+from .progress import Heartbeat, Progress
+from .verify.derivation import DEFAULT_DERIVE_DEPTH, depends_on_depth, derive_report  # noqa: F401 (re-exported)
 
 EPILOG_DERIVE = """\
 The derivation runs SymPy on the block list of ARCH: it derives the ReLU Gaussian
@@ -27,32 +34,33 @@ equation.  The law is then checked against the exact map iterated to --max-depth
 examples:
   anglefish derive resnet-bn
   anglefish derive mlp --json --latex
+  anglefish derive 'resnet-scaled[erf]' --depth 50
 """
 
 EPILOG_ANGLES = """\
 Depth is 0-based: row l is the state after l blocks (l = 0 is the input).  theta is in
 radians; log_q is the log of the per-unit second moment ||h||^2/N of an input with
-per-coordinate variance 1.
+per-coordinate variance 1.  Runs are estimated first and refused beyond the memory
+budget or the time limit (see the README).
 
 examples:
   anglefish angles mlp --depth 10 --theta0 0.5 --theory-only
   anglefish angles resnet --depth 1000000 --theta0 1.5 --theory-only --every 100000 --json
 """
 
-
 EPILOG_VERIFY = """\
 Exit status: 0 when every consistency check passes, 1 when one fails, 2 on bad input.
-Verdicts on the papers' claims never change the exit status.
+Verdicts on the papers' claims never change the exit status.  Measured run times: see
+the README.
 
 examples:
   anglefish verify --quick
   anglefish verify --full --report results/ --seed 3
 """
 
-
 EPILOG_FIGURES = """\
-Same seed => byte-identical CSVs.  Quick mode renders every figure in about a minute on two
-cores; the full run takes several minutes (see the README).
+Same seed => byte-identical CSVs.  Measured run times of --quick and of the full run:
+see the README.
 
 examples:
   anglefish figures --quick
@@ -60,16 +68,25 @@ examples:
   anglefish figures --only fig4,A1 --arch resnet2
 """
 
-
-FISHER_CONVENTION = """\
+CONVENTION = """\
 Convention: T inputs with i.i.d. N(0, 1) coordinates in dimension N (= width); scalar
 readout f(x) = v^T h^L, v ~ N(0, 1/N); standard parameterisation; the empirical FIM
 F = (1/T) sum_t grad f(x_t) grad f(x_t)^T over all weights including v (P of them), the
 Hessian of (1/2T) sum (f - y)^2 at zero residual; mean eigenvalue m_lambda = tr F / P;
-eta_max = 2 / lambda_max.  --params layer:K restricts F to the weights of block K.
+eta_max = 2 / lambda_max.
+"""
+
+EPILOG_FISHER = CONVENTION + """\
+--params layer:K restricts F to the weights of block K.
 
 examples:
   anglefish fisher resnet --depth 5 --width 512 --samples 64 --seeds 8
+"""
+
+EPILOG_LR = CONVENTION + """\
+lr trains on all weights (F over all of them).
+
+examples:
   anglefish lr resnet-bn --depth 5 --width 512 --samples 64 --json
 """
 
@@ -79,52 +96,168 @@ CONVENTION_TEXT = ("T inputs with i.i.d. N(0,1) coordinates in dimension N = wid
                    "population BN is a fixed division, batch BN is differentiated through its statistics")
 
 
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad input in one line and exits with status 2."""
+    """argparse that reports bad input in one line (an AnglefishError) instead of exiting."""
 
     def error(self, message):
-        raise AnglefishError(f"{self.prog}: {message}")
+        # "argument --depth: --depth must be ..." -> "--depth must be ..."
+        m = re.match(r"argument ([^:]+): (.*)", message, re.S)
+        if m and m.group(2).startswith(m.group(1).split("/")[-1]):
+            message = m.group(2)
+        raise AnglefishError(message)
 
 
-def _common() -> argparse.ArgumentParser:
-    """Options every command takes: plugins and user files that register architectures."""
+def _with_common(sub):
+    """Every command takes --arch-file (plugins and user files that register architectures)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--arch-file", action="append", default=[], metavar="PATH",
-                        help="run this Python file first (it may register blocks, activations or "
-                             "architectures); repeatable. The file's code is executed.")
-    return common
+    V.add_arch_file(common)
+    add = sub.add_parser
+
+    def add_parser(*a, **kw):
+        kw.setdefault("parents", [common])
+        kw.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        return add(*a, **kw)
+    sub.add_parser = add_parser
+    return sub
 
 
-def _add_network_flags(p) -> None:
-    """ARCH, --activation, --depth, --width and --samples: the network of `fisher` and `lr`."""
-    p.add_argument("architecture", metavar="ARCH")
-    _add_activation_flag(p)
-    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 1)")
-    p.add_argument("--width", type=int, default=256, metavar="N", help="width = input dimension (default 256)")
-    p.add_argument("--samples", type=int, default=64, metavar="T", help="number of inputs T (default 64)")
+def _add_network_flags(p, seeds_default=None) -> None:
+    """ARCH, --activation, --depth, --width, --samples: the dense network of `fisher` and `lr`."""
+    V.add_architecture(p)
+    V.add_activation(p)
+    V.add_depth(p, minimum=1)
+    V.add_width(p, default=256)
+    V.add_samples(p, default=64)
 
 
-def _add_activation_flag(p):
-    p.add_argument("--activation", metavar="NAME", default=None,
-                   help="swap every activation of ARCH for NAME (e.g. tanh, erf, gelu), keeping the "
-                        "weight variances; the same as writing ARCH[NAME]")
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="anglefish",
+        description="Derive, simulate and verify how deep random ReLU networks (MLP, ResNet, "
+                    "ResNet+BN, your own) shrink the angle between two inputs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'anglefish COMMAND --help' for each command.")
+    parser.add_argument("--version", action="version", version=f"anglefish {__version__}")
+    sub = _with_common(parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser))
+
+    p = sub.add_parser("list", help="registered architectures, blocks and activations",
+                       description="List the registered architectures, block types and activations.")
+    V.add_json(p)
+
+    p = sub.add_parser("derive", help="derive the norm/angle maps and the large-depth law",
+                       description="Derive, with SymPy, the one-block norm and angle maps of ARCH, "
+                                   "the large-depth law of the angle and the verdict on the "
+                                   "paper's Table 1 row.", epilog=EPILOG_DERIVE)
+    V.add_architecture(p)
+    V.add_activation(p)
+    V.add_json(p)
+    p.add_argument("--latex", action="store_true", help="also give the maps in LaTeX")
+    V.add_max_depth(p)
+    V.add_depth(p, minimum=1, required=False,
+                help=f"for architectures whose blocks depend on the total depth L (e.g. resnet-scaled): "
+                     f"the L at which the maps are iterated and the angle reported (default "
+                     f"{DEFAULT_DERIVE_DEPTH}, stated in the output)")
+    V.add_quiet(p)
+
+    p = sub.add_parser("angles", help="angle and log-norm through depth",
+                       description="The angle theta_l and log q_l of two inputs at angle THETA0 "
+                                   "after l = 0..L blocks of ARCH.", epilog=EPILOG_ANGLES)
+    V.add_architecture(p)
+    V.add_activation(p)
+    V.add_depth(p, minimum=0)
+    V.add_theta0(p)
+    p.add_argument("--theory-only", action="store_true",
+                   help="iterate the exact infinite-width map only (no simulation; the simulation "
+                        "flags --width, --seeds, --batch, --sampler, --bn, --seed are then refused)")
+    g = p.add_argument_group("simulation")
+    V.add_width(g, default=512, unset=True)
+    V.add_seeds(g, default=64, unset=True)
+    V.add_batch(g)
+    V.add_sampler(g, unset=True)
+    V.add_bn(g)
+    V.add_seed(g, unset=True)
+    V.add_every(p)
+    g = p.add_mutually_exclusive_group()
+    V.add_json(g)
+    g.add_argument("--csv", action="store_true", help="print the table as CSV")
+    V.add_quiet(p)
+
+    p = sub.add_parser("fisher", help="Fisher information spectrum: theory and dense-network Monte Carlo",
+                       description="lambda_max and the mean eigenvalue of the empirical Fisher information "
+                                   "matrix, predicted by the infinite-width NTK theory and measured on dense "
+                                   "random networks (exact spectrum via the T x T NTK Gram, never the P x P FIM).",
+                       epilog=EPILOG_FISHER)
+    _add_network_flags(p)
+    V.add_seeds(p, default=8, help="random networks")
+    V.add_params(p)
+    V.add_seed(p)
+    V.add_json(p)
+    V.add_quiet(p)
+
+    p = sub.add_parser("lr", help="largest learning rate: 2/lambda_max against gradient descent",
+                       description="Train one random network by full-batch gradient descent on (1/2T) sum "
+                                   "(f - y)^2 and find, by bisection, the largest learning rate for which the "
+                                   "loss does not rise in the first K steps; compare with 2/lambda_max of the "
+                                   "same initialisation and with the infinite-width theory; also find where "
+                                   "training diverges.", epilog=EPILOG_LR)
+    _add_network_flags(p)
+    V.add_steps(p, default=50)
+    V.add_targets(p)
+    V.add_seed(p, help="seed of the initialisation")
+    V.add_json(p)
+    V.add_quiet(p)
+
+    p = sub.add_parser("verify", help="check theory against simulation and judge the published claims",
+                       description="Run the contract suite on every registered architecture (symbolic vs "
+                                   "numeric maps, theory vs Gram-sampler Monte Carlo, Gram sampler vs dense "
+                                   "simulator), judge every published claim, calibrate the suite's power and "
+                                   "false-alarm rate, and write report.md and report.json.", epilog=EPILOG_VERIFY)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="the default")
+    g.add_argument("--full", action="store_true", help="wider, more seeds, 100 calibration repeats (see README)")
+    V.add_report(p, default="anglefish-report")
+    p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
+    p.add_argument("--json", action="store_true", help="print report.json to stdout as well (strict JSON)")
+    V.add_seed(p)
+    V.add_quiet(p)
+
+    p = sub.add_parser("figures", help="regenerate the papers' figures (PNG, PDF, CSV, manifest)",
+                       description="Redraw every figure of the ACML 2019 paper and the extra figures "
+                                   "(F*: Fisher and learning rate, A1: depth laws, B1: BN kinds) from theory "
+                                   "and simulation, with the plotted data as CSV and a manifest.json per figure.",
+                       epilog=EPILOG_FIGURES)
+    V.add_out(p, default="anglefish-figures", what="one subdirectory per figure")
+    V.add_only(p)
+    p.add_argument("--quick", action="store_true", help="fewer seeds and smaller sizes")
+    V.add_data_dir(p)
+    V.add_format(p)
+    p.add_argument("--arch", default=None, metavar="NAME",
+                   help="draw the generic figures (4, 7, A1, F1, ...) for this architecture")
+    p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
+    V.add_seed(p)
+    p.add_argument("--list", action="store_true", help="list the figures and exit")
+    V.add_json(p)
+    V.add_quiet(p)
+
+    p = sub.add_parser("claims", help="the published claims and their verdicts",
+                       description="Judge every registered claim (quick Monte Carlo evidence) and print "
+                                   "the verdicts.")
+    V.add_json(p)
+    V.add_seed(p)
+    V.add_quiet(p)
+    return parser
 
 
 def resolve_architecture(args):
-    """ARCH, with --activation applied."""
-    from .theory import get_architecture
-
-    name = args.architecture
-    if getattr(args, "activation", None):
-        from .theory import get_activation
-
-        get_activation(args.activation)  # a clear error for an unknown name
-        name = f"{name}[{args.activation}]"
-    return get_architecture(name)
+    """ARCH, with --activation applied (unknown names name the flag)."""
+    return V.check_architecture(args.architecture, getattr(args, "activation", None))
 
 
 def load_plugins(paths=()) -> None:
-    """Run --arch-file files and load the 'anglefish.plugins' entry points."""
+    """Run --arch-file files and load the 'anglefish.plugins' entry points.
+
+    A file that raises, or that calls sys.exit(), is an error (one line), not a silent end."""
     import runpy
     from importlib.metadata import entry_points
 
@@ -136,159 +269,16 @@ def load_plugins(paths=()) -> None:
         if callable(obj):
             obj()
     for path in paths:
-        import os
-
-        if not os.path.isfile(path):
-            raise AnglefishError(f"--arch-file {path}: no such file")
+        V.check_arch_file(path)
         try:
-            runpy.run_path(path, run_name="anglefish_arch_file")
-        except AnglefishError:
-            raise
+            runpy.run_path(str(path), run_name="anglefish_arch_file")
+        except AnglefishError as err:
+            raise AnglefishError(f"--arch-file {path}: {err}") from None
+        except SystemExit as err:
+            raise AnglefishError(f"--arch-file {path} called sys.exit({err.code!r}); an architecture file "
+                                 "must not exit") from None
         except Exception as err:
             raise AnglefishError(f"--arch-file {path} failed: {type(err).__name__}: {err}") from None
-
-
-def _add_output_flags(p, csv_ok=False):
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true", help="print JSON (stable keys)")
-    if csv_ok:
-        g.add_argument("--csv", action="store_true", help="print the table as CSV")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="anglefish",
-        description="Derive, simulate and verify how deep random ReLU networks (MLP, ResNet, "
-                    "ResNet+BN, your own) shrink the angle between two inputs.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Run 'anglefish COMMAND --help' for each command.")
-    parser.add_argument("--version", action="version", version=f"anglefish {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    common = _common()
-    _add_parser = sub.add_parser
-
-    def add_parser(*a, **kw):  # every command takes the common options
-        kw.setdefault("parents", [common])
-        return _add_parser(*a, **kw)
-    sub.add_parser = add_parser
-
-    p = sub.add_parser("list", help="registered architectures, blocks and activations",
-                       description="List the registered architectures, block types and activations.")
-    _add_output_flags(p)
-
-    p = sub.add_parser("derive", help="derive the norm/angle maps and the large-depth law",
-                       description="Derive, with SymPy, the one-block norm and angle maps of ARCH, "
-                                   "the large-depth law of the angle and the verdict on the "
-                                   "paper's Table 1 row.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_DERIVE)
-    p.add_argument("architecture", metavar="ARCH", help="a registered architecture (see 'anglefish list')")
-    _add_activation_flag(p)
-    _add_output_flags(p)
-    p.add_argument("--latex", action="store_true", help="also give the maps in LaTeX")
-    p.add_argument("--max-depth", type=int, default=None, metavar="N",
-                   help="check the law against the iterated map up to depth N (default 10^6 for maps "
-                        "with a closed series, about 2 s; 10^4 for nested or quadrature maps, which "
-                        "are iterated block by block)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    p = sub.add_parser("angles", help="angle and log-norm through depth",
-                       description="The angle theta_l and log q_l of two inputs at angle THETA0 "
-                                   "after l = 0..L blocks of ARCH.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_ANGLES)
-    p.add_argument("architecture", metavar="ARCH")
-    _add_activation_flag(p)
-    p.add_argument("--depth", type=int, required=True, metavar="L", help="number of blocks (>= 0)")
-    p.add_argument("--theta0", type=float, required=True, metavar="X",
-                   help="angle between the two inputs, radians in [0, pi]")
-    p.add_argument("--theory-only", action="store_true",
-                   help="iterate the exact infinite-width map only (no simulation)")
-    p.add_argument("--width", type=int, default=512, metavar="N", help="units per layer (default 512)")
-    p.add_argument("--seeds", type=int, default=64, metavar="S",
-                   help="independent random networks (default 64; >= 2)")
-    p.add_argument("--batch", type=int, default=None, metavar="B",
-                   help="inputs per batch: the pair plus B-2 random whitened inputs "
-                        "(default 2, or 32 with batch-statistics BN)")
-    p.add_argument("--sampler", choices=["gram", "dense"], default="gram",
-                   help="gram: exact conditional-Gaussian sampler, O(B^2 N) per layer (default); "
-                        "dense: draw every weight matrix, O(B N^2)")
-    p.add_argument("--bn", choices=["population", "batch"], default=None,
-                   help="override the kind of every BatchNorm: population moments (the paper's "
-                        "proof) or mini-batch statistics (a real network)")
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
-    p.add_argument("--every", type=int, default=1, metavar="K",
-                   help="print every K-th depth (the last depth is always printed)")
-    _add_output_flags(p, csv_ok=True)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    p = sub.add_parser("fisher", help="Fisher information spectrum: theory and dense-network Monte Carlo",
-                       description="lambda_max and the mean eigenvalue of the empirical Fisher information "
-                                   "matrix, predicted by the infinite-width NTK theory and measured on dense "
-                                   "random networks (exact spectrum via the T x T NTK Gram, never the P x P FIM).",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FISHER_CONVENTION)
-    _add_network_flags(p)
-    p.add_argument("--seeds", type=int, default=8, metavar="S", help="random networks (default 8)")
-    p.add_argument("--params", default="all", metavar="SEL",
-                   help="all | layer:K (weights of block K, 0-based) | layer:first | layer:last | layer:readout")
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
-    p.add_argument("--json", action="store_true", help="print JSON (stable keys)")
-
-    p = sub.add_parser("lr", help="largest learning rate: 2/lambda_max against gradient descent",
-                       description="Train one random network by full-batch gradient descent on (1/2T) sum "
-                                   "(f - y)^2 and find, by bisection, the largest learning rate for which the "
-                                   "loss does not rise in the first K steps; compare with 2/lambda_max of the "
-                                   "same initialisation and with the infinite-width theory; also find where "
-                                   "training diverges.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FISHER_CONVENTION)
-    _add_network_flags(p)
-    p.add_argument("--steps", type=int, default=50, metavar="K",
-                   help="steps in which the loss must not rise (default 50)")
-    p.add_argument("--targets", choices=["teacher", "sign"], default="teacher",
-                   help="teacher: outputs of an independent random network (default); sign: +-1 labels")
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="seed of the initialisation (default 0)")
-    p.add_argument("--json", action="store_true", help="print JSON (stable keys)")
-
-    p = sub.add_parser("verify", help="check theory against simulation and judge the published claims",
-                       description="Run the contract suite on every registered architecture (symbolic vs "
-                                   "numeric maps, theory vs Gram-sampler Monte Carlo, Gram sampler vs dense "
-                                   "simulator), judge every published claim, calibrate the suite's power and "
-                                   "false-alarm rate, and write report.md and report.json.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_VERIFY)
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="the default: about 30 s on 2 cores")
-    g.add_argument("--full", action="store_true", help="wider, more seeds, 100 calibration repeats (see README)")
-    p.add_argument("--report", default="anglefish-report", metavar="DIR",
-                   help="directory for report.md and report.json (default ./anglefish-report)")
-    p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
-    p.add_argument("--json", action="store_true", help="print report.json to stdout as well")
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-
-    p = sub.add_parser("figures", help="regenerate the papers' figures (PNG, PDF, CSV, manifest)",
-                       description="Redraw every figure of the ACML 2019 paper and the extra figures "
-                                   "(F*: Fisher and learning rate, A1: depth laws, B1: BN kinds) from theory "
-                                   "and simulation, with the plotted data as CSV and a manifest.json per figure.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_FIGURES)
-    p.add_argument("--out", default="anglefish-figures", metavar="DIR",
-                   help="output directory (default ./anglefish-figures); one subdirectory per figure")
-    p.add_argument("--only", default=None, metavar="LIST",
-                   help="comma-separated figures, e.g. fig4,fig8,A1 (default: all)")
-    p.add_argument("--quick", action="store_true", help="fewer seeds and smaller sizes: all figures in about a minute")
-    p.add_argument("--data-dir", default=None, metavar="PATH",
-                   help="directory with MNIST (IDX) and/or CIFAR-10 (binary) files; default: the bundled digits")
-    p.add_argument("--format", default="png,pdf", metavar="LIST", help="image formats (default png,pdf)")
-    p.add_argument("--arch", default=None, metavar="NAME",
-                   help="draw the generic figures (4, 7, A1, F1, ...) for this architecture")
-    p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
-    p.add_argument("--list", action="store_true", help="list the figures and exit")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-
-    p = sub.add_parser("claims", help="the published claims and their verdicts",
-                       description="Judge every registered claim (quick Monte Carlo evidence) and print "
-                                   "the verdicts.")
-    _add_output_flags(p)
-    p.add_argument("--seed", type=int, default=0, metavar="K", help="master seed (default 0)")
-    return parser
 
 
 # ----------------------------------------------------------------------------- commands
@@ -300,7 +290,7 @@ def cmd_list(args) -> str:
     blocks = [{"name": name, "summary": cls.summary} for name, cls in block_types().items()]
     acts = [{"name": name} for name in activations()]
     if args.json:
-        return json.dumps({"architectures": archs, "blocks": blocks, "activations": acts}, indent=2)
+        return dumps({"architectures": archs, "blocks": blocks, "activations": acts})
     width = max(len(a["name"]) for a in archs)
     lines = ["architectures (one block, repeated L times):"]
     for a in archs:
@@ -313,63 +303,6 @@ def cmd_list(args) -> str:
     return "\n".join(lines)
 
 
-def derive_report(architecture: str, max_depth: int | None = None, latex: bool = False, progress=None) -> dict:
-    """Everything ``anglefish derive`` prints, as a JSON-ready dict."""
-    import sympy as sp
-
-    from .theory import derive_maps, get_architecture
-    from .theory.asymptotics import CHECK_DEPTHS, CHECK_THETA0, depth_law, law_errors
-    from .verify.table1 import table1_verdict
-
-    arch = get_architecture(architecture)
-    if max_depth is None:
-        from .theory.evaluate import NumericMaps, maps_for_depth
-
-        try:
-            fast = isinstance(maps_for_depth(arch, 100), NumericMaps)
-        except AnglefishError:
-            fast = False
-        max_depth = 10**6 if fast else 10**4
-    if max_depth < 1:
-        raise AnglefishError(f"--max-depth must be at least 1, got {max_depth}")
-    maps = derive_maps(arch)
-    law = depth_law(arch)
-    depths = [d for d in CHECK_DEPTHS if d <= max_depth] or [max_depth]
-    errors = law_errors(arch, depths=depths, progress=progress)
-    asym = law.as_dict()
-    main_form = next((f for f in ("theta_l", "leading") if f in errors), None)
-    asym["error_at"] = ({} if main_form is None else
-                        {str(d): max(abs(e) for e in errs) for d, errs in errors[main_form].items()})
-    asym["error_form"] = main_form
-    asym["errors_by_form"] = {form: {str(d): errs for d, errs in table.items()} for form, table in errors.items()}
-    asym["theta0_checked"] = list(CHECK_THETA0)
-    text = maps.text()
-    out = {
-        "architecture": arch.name,
-        "block": repr(arch.block),
-        "description": arch.description,
-        "norm_map": text["norm_map"],
-        "angle_map": text["angle_map"],
-        "population_moment": None if maps.population is None else sp.sstr(maps.population),
-        "slope_at_zero": _finite_or_none(law.slope_at_zero),
-        "asymptotic": asym,
-        "table1": table1_verdict(arch),
-        "conventions": "per-unit second moments q = ||h||^2/N; inputs with per-coordinate variance 1; "
-                       "0-based block index l; angles in radians",
-    }
-    if latex:
-        out["latex"] = maps.latex()
-    return out
-
-
-def _finite_or_none(x):
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def _format_derive(r: dict) -> str:
     a = r["asymptotic"]
     lines = [f"{r['architecture']}: {r['description']}",
@@ -378,7 +311,7 @@ def _format_derive(r: dict) -> str:
              f"  angle map   {r['angle_map']}"]
     if a.get("series"):
         lines.append(f"  series      theta_(l+1) = {a['series']}")
-    if r["slope_at_zero"] is not None:
+    if isinstance(r["slope_at_zero"], float):
         lines.append(f"  slope at 0  {r['slope_at_zero']:g}")
     lines.append(f"  depth law   {a['class']}" + (f": theta_l ~ {a['leading']}" if a.get("leading") else ""))
     if a.get("theta_l") and a["theta_l"] != a.get("leading"):
@@ -398,11 +331,18 @@ def _format_derive(r: dict) -> str:
         for d in depths:
             row = "".join(f"{max(abs(e) for e in a['errors_by_form'][f][d]):>13.3e}" for f in forms)
             lines.append(f"    {int(d):>9}{row}")
+    if a.get("check_note"):
+        lines.append(f"  check       {a['check_note']}")
+    if "at_depth" in r:
+        at = r["at_depth"]
+        lines.append(f"  at L = {at['L']}  ({at['from']}) theta_L = "
+                     + ", ".join(f"{v:.6g} from {t}" for t, v in at["theta_L"].items()))
     t = r["table1"]
     lines.append(f"  Table 1     {t['verdict']}" + (f": {t['claim']}" if "claim" in t else ""))
     if "note" in t:
         lines.append(f"              {t['note']}")
-    lines.append(f"  assumption  holds = {t['assumption_holds']}: {t['assumption']}")
+    holds = t["assumption_holds"]
+    lines.append(f"  assumption  holds = {holds if isinstance(holds, bool) else '-'}: {t['assumption']}")
     if "latex" in r:
         lines.append(f"  LaTeX       {r['latex']['norm_map']}")
         lines.append(f"              {r['latex']['angle_map']}")
@@ -410,93 +350,124 @@ def _format_derive(r: dict) -> str:
 
 
 def cmd_derive(args) -> str:
-    with Progress("iterating the exact map", enabled=not args.quiet) as bar:
-        report = derive_report(resolve_architecture(args), args.max_depth, args.latex, progress=bar)
-    return json.dumps(report, indent=2) if args.json else _format_derive(report)
-
-
-def _check_theta0(theta0: float) -> float:
-    if not math.isfinite(theta0) or not 0.0 <= theta0 <= math.pi:
-        raise AnglefishError(f"--theta0 must be an angle in [0, pi] radians, got {theta0}")
-    return theta0
-
-
-def cmd_angles(args) -> str:
-    from .theory.evaluate import maps_for_depth
-
     arch = resolve_architecture(args)
-    theta0 = _check_theta0(args.theta0)
-    if args.depth < 0:
-        raise AnglefishError(f"--depth must be a non-negative integer, got {args.depth}")
-    if args.every < 1:
-        raise AnglefishError(f"--every must be a positive integer, got {args.every}")
-    if args.theory_only:
-        nm = maps_for_depth(arch, args.depth)
-        with Progress(f"{arch.name}: exact map", enabled=not args.quiet) as bar:
-            ls, theta, log_q = nm.iterate(theta0, args.depth, every=args.every, progress=bar)
-        rows = [{"l": int(l), "theta_theory": float(t), "log_q_theory": float(q)}
-                for l, t, q in zip(ls, theta[:, 0], log_q)]
-        result = {"architecture": arch.name, "theta0": theta0, "depth": args.depth, "rows": rows}
-    else:
-        from .numeric import angle_table
+    if args.depth is not None and not depends_on_depth(arch):  # before any derivation
+        raise AnglefishError(f"--depth applies only to architectures whose blocks depend on the total depth L "
+                             f"(e.g. resnet-scaled); {arch.name} does not")
+    with Progress("anglefish derive: iterating the exact map", enabled=not args.quiet) as bar:
+        report = derive_report(arch, args.max_depth, args.latex, progress=bar, depth=args.depth)
+    return dumps(report) if args.json else _format_derive(report)
 
-        with Progress(f"{arch.name}: {args.sampler} sampler", enabled=not args.quiet) as bar:
-            result = angle_table(arch, args.depth, theta0, args.width, args.seeds, batch=args.batch,
-                                 sampler=args.sampler, bn=args.bn, seed=args.seed, every=args.every,
-                                 progress=bar)
-        rows = result["rows"]
-    if args.json:
-        return json.dumps(result, indent=2)
-    if args.csv:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows({k: repr(v) if isinstance(v, float) else ("" if v is None else v) for k, v in r.items()}
-                    for r in rows)
-        return buf.getvalue().rstrip("\n")
+
+_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed")
+
+
+def _check_angles_flags(args, arch):
+    """Cross-flag rules of `angles` (before any derivation or drawing)."""
+    from .theory.blocks import BatchNorm
+
     if args.theory_only:
+        given = [f"--{name}" for name in _SIMULATION_FLAGS if getattr(args, name) is not None]
+        if args.bn == "batch" or (args.bn is None and arch.uses(BatchNorm) and any(
+                b.kind == "batch" for b in arch.block.walk() if isinstance(b, BatchNorm))):
+            raise AnglefishError("--theory-only: batch-statistics BN (--bn batch) has no theory (no closed "
+                                 "kernel map); drop --theory-only to simulate it")
+        if given:
+            raise AnglefishError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only to the "
+                                 "simulation; drop --theory-only or drop the flag")
+        return
+    if args.bn is not None and not arch.uses(BatchNorm):
+        raise AnglefishError(f"--bn applies only to architectures with a BatchNorm; {arch.name} has none")
+    args.width = 512 if args.width is None else args.width
+    args.seeds = 64 if args.seeds is None else args.seeds
+    args.sampler = args.sampler or "gram"
+    args.seed = 0 if args.seed is None else args.seed
+    from .numeric.fisher import uses_batch_bn
+
+    batch_bn = uses_batch_bn(arch, args.bn)
+    batch = args.batch if args.batch is not None else (32 if batch_bn else 2)
+    if args.sampler == "gram" and batch > 2 and batch > args.width:
+        raise AnglefishError(f"--batch {batch} must be at most --width {args.width} with the Gram sampler"
+                             + ("" if args.batch is not None else " (the default batch with batch-statistics BN)"))
+
+
+def _angle_rows_text(result, theory_only: bool) -> str:
+    rows = result["rows"]
+    if theory_only:
         lines = [f"{'l':>9}  {'theta_theory':>22}  {'log_q_theory':>22}"]
         lines += [f"{r['l']:>9}  {r['theta_theory']:>22.16g}  {r['log_q_theory']:>22.16g}" for r in rows]
         return "\n".join(lines)
-    fmt = lambda v, spec: "-".rjust(int(spec.split(".")[0])) if v is None else format(v, spec)
+
+    def fmt(v, spec):
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return "-".rjust(int(spec.split(".")[0]))
+        return format(v, spec)
+
     head = (f"# {result['architecture']}: width {result['width']}, {result['seeds']} seeds, batch "
             f"{result['batch']}, {result['sampler']} sampler" + (f", {result['bn']} BN" if result["bn"] else ""))
     lines = [head, f"{'l':>6} {'theta_theory':>12} {'theta_mc':>10} {'+-se':>8} {'single_mean':>11} "
              f"{'single_sd':>9} {'log_q_theory':>12} {'log_q_mc':>10}"]
+    notes = []
     for r in rows:
-        lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {r['theta_mc']:>10.6f} {r['theta_mc_se']:>8.5f} "
-                     f"{r['theta_single_mean']:>11.6f} {r['theta_single_sd']:>9.5f} "
-                     f"{fmt(r['log_q_theory'], '12.5f')} {r['log_q_mc']:>10.5f}")
-    return "\n".join(lines)
+        lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {fmt(r['theta_mc'], '10.6f')} "
+                     f"{fmt(r['theta_mc_se'], '8.5f')} {fmt(r['theta_single_mean'], '11.6f')} "
+                     f"{fmt(r['theta_single_sd'], '9.5f')} {fmt(r['log_q_theory'], '12.5f')} "
+                     f"{fmt(r['log_q_mc'], '10.5f')}")
+        notes += [f"# l = {r['l']}: {k[:-5]}: {v}" for k, v in r.items() if k.endswith("_note")]
+    if result.get("theory_note"):
+        notes.append(f"# {result['theory_note']}")
+    return "\n".join(lines + notes)
+
+
+def cmd_angles(args) -> str:
+    from . import resources
+    from .theory.evaluate import maps_for_depth
+
+    arch = resolve_architecture(args)
+    _check_angles_flags(args, arch)
+    resources.require(resources.estimate_angles(
+        arch, args.depth, None if args.theory_only else args.width, None if args.theory_only else args.seeds,
+        batch=args.batch, sampler=args.sampler or "gram", every=args.every, theory_only=args.theory_only,
+        bn=args.bn))
+    if args.theory_only:
+        nm = maps_for_depth(arch, args.depth)
+        with Progress(f"anglefish angles: {arch.name}: exact map", enabled=not args.quiet) as bar:
+            ls, theta, log_q = nm.iterate(args.theta0, args.depth, every=args.every, progress=bar)
+        rows = [{"l": int(l), "theta_theory": float(t), "log_q_theory": float(q)}
+                for l, t, q in zip(ls, theta[:, 0], log_q)]
+        result = {"architecture": arch.name, "theta0": args.theta0, "depth": args.depth, "rows": rows}
+    else:
+        from .numeric import angle_table
+
+        with Progress(f"anglefish angles: {arch.name}: {args.sampler} sampler", enabled=not args.quiet) as bar:
+            result = angle_table(arch, args.depth, args.theta0, args.width, args.seeds, batch=args.batch,
+                                 sampler=args.sampler, bn=args.bn, seed=args.seed, every=args.every,
+                                 progress=bar)
+        rows = result["rows"]
+    if args.json:
+        return dumps(result)
+    if args.csv:
+        buf = io.StringIO()
+        fields = [k for k in rows[0] if not k.endswith("_note")]
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows({k: ("" if v is None or (isinstance(v, float) and not math.isfinite(v))
+                         else repr(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+        return buf.getvalue().rstrip("\n")
+    return _angle_rows_text(result, args.theory_only)
 
 
 def cmd_verify(args):
     import os
 
+    from .outputs import SafeWriter
     from .verify.report import FULL, QUICK, run_verification, write_report
 
-    if args.seed < 0:
-        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
-    from .outputs import SafeWriter
-
+    V.check_output_dir(args.report, "--report")
     SafeWriter(args.report, args.force).check(["report.md", "report.json"])  # before any work
-    verbose = not args.quiet
-    tty = sys.stderr.isatty()
-    seen = set()
-
-    def progress(stage, fraction):
-        if not verbose:
-            return
-        if tty:  # one updating line on a terminal
-            print(f"\ranglefish verify: {stage:<15} {100 * fraction:5.1f}%", end="", file=sys.stderr, flush=True)
-        elif stage not in seen:  # one line per stage in logs
-            seen.add(stage)
-            print(f"anglefish verify: {stage} ...", file=sys.stderr, flush=True)
-
-    report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=progress)
+    with Progress("anglefish verify", enabled=not args.quiet, log_stages=True) as bar:
+        report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=bar.stage)
     paths = write_report(report, args.report, force=args.force)
-    if verbose and tty:
-        print(file=sys.stderr)
     failed = [c for c in report["checks"] if c["applicable"] and not c["passed"]]
     lines = [f"{'PASS' if report['passed'] else 'FAIL'}: {len(report['checks']) - len(failed)} of "
              f"{len(report['checks'])} consistency checks passed in {report['elapsed_s']:.0f} s"]
@@ -508,7 +479,7 @@ def cmd_verify(args):
                  f"false alarms {cal['false_alarms']}/{cal['checks_run']}")
     lines.append("claims: " + ", ".join(f"{c['id']} {c['verdict']}" for c in report["claims"]))
     lines.append("report: " + ", ".join(os.fspath(p) for p in paths))
-    text = json.dumps(report, indent=2, default=str) if args.json else "\n".join(lines)
+    text = dumps(report) if args.json else "\n".join(lines)
     return text, (0 if report["passed"] else 1)
 
 
@@ -517,48 +488,40 @@ def cmd_figures(args):
     from .paper_figures.registry import figures
 
     if args.list:
-        rows = []
-        for module in figures():
-            rows.append(f"{module.NAME:<7} {getattr(module, 'TITLE', '')}")
-        return "\n".join(rows)
-    if args.seed < 0:
-        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
-    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
-    for f in formats:
-        if f not in ("png", "pdf", "svg"):
-            raise AnglefishError(f"--format: unknown image format '{f}' (png, pdf, svg)")
-    names = args.only or None
-    if args.arch:
-        from .theory import get_architecture
-
-        get_architecture(args.arch)
-    verbose = not args.quiet
+        rows = [{"name": m.NAME, "title": getattr(m, "TITLE", ""), "generic": bool(getattr(m, "GENERIC", False)),
+                 "reads_data_dir": bool(getattr(m, "DATA_DIR", False))} for m in figures()]
+        if args.json:
+            return dumps({"figures": rows})
+        return "\n".join(f"{r['name']:<7} {r['title']}" for r in rows)
+    V.check_output_dir(args.out, "--out")
+    V.check_data_dir(args.data_dir)  # the place itself, before the figure modules are imported
+    modules = V.check_figures(args.only, args.arch, figures())
+    data_dir = V.check_data_dir(args.data_dir, modules)
     start = time.perf_counter()
+    with Progress("anglefish figures", enabled=not args.quiet, unit="figure", log_stages=True) as bar:
+        def progress(done, total):
+            bar(done, total)
+            if done:
+                bar.stage(f"{done}/{total} done ({time.perf_counter() - start:.0f} s)")
 
-    def progress(done, total):
-        if verbose:
-            print(f"anglefish figures: {done}/{total} done ({time.perf_counter() - start:.0f} s)",
-                  file=sys.stderr, flush=True)
-
-    paths = render(names, args.out, quick=args.quick, seed=args.seed, formats=formats, force=args.force,
-                   data_dir=args.data_dir, progress=progress, arch=args.arch)
+        paths = render([m.NAME for m in modules], args.out, quick=args.quick, seed=args.seed, formats=args.format,
+                       force=args.force, data_dir=data_dir, progress=progress, arch=args.arch)
+    if args.json:
+        by_figure = {}
+        for p in paths:
+            by_figure.setdefault(p.parent.name, []).append(str(p))
+        return dumps({"out": str(args.out), "quick": bool(args.quick), "seed": args.seed,
+                      "figures": [{"name": m.NAME, "files": by_figure.get(m.NAME, [])} for m in modules],
+                      "elapsed_s": time.perf_counter() - start})
     return "\n".join(str(p) for p in paths)
 
 
-def _normalise_params(sel: str, depth: int) -> str:
-    if sel == "layer:first":
-        return "layer:0"
-    if sel == "layer:last":
-        return f"layer:{depth - 1}"
-    return sel
-
-
-def _fisher_checks(args):
-    for name in ("depth", "width", "samples"):
-        if getattr(args, name) < 1:
-            raise AnglefishError(f"--{name} must be a positive integer, got {getattr(args, name)}")
-    if args.seed < 0:
-        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
+# --------------------------------------------------------------------------- fisher and lr
+def _network_checks(args):
+    """ARCH and the cross-flag checks shared by `fisher` and `lr`."""
+    arch = resolve_architecture(args)
+    V.check_samples_for_batch_bn(arch, args.samples)
+    return arch
 
 
 def _theory_or_none(arch, depth, width, samples, params):
@@ -568,19 +531,38 @@ def _theory_or_none(arch, depth, width, samples, params):
         t = fisher_theory(arch, depth, width, samples, params)
     except AnglefishError as err:
         return None, str(err)
-    return {k: t.get(k) for k in ("lambda_max", "mean_eigenvalue", "eta_max", "kappa1", "kappa2")}, None
+    out = {}
+    for key in ("lambda_max", "mean_eigenvalue", "eta_max", "kappa1", "kappa2"):
+        value = t.get(key)
+        out[key] = value if value is not None else Missing(
+            "outside the float64 range" + (f"; see {key}_log10" if f"{key}_log10" in t else ""))
+    for key in ("lambda_max_log10", "eta_max_log10"):
+        out[key] = t.get(key)
+    return out, None
+
+
+def _number(v, spec=".6g", log10=None):
+    """A number for the text tables: the value, 10^x from its log10 where it overflows, or '-'."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return format(v, spec)
+    if log10 is not None and math.isfinite(log10):
+        return f"10^{log10:.4f}"
+    if (isinstance(v, float) and math.isinf(v)) or (isinstance(v, Missing) and "float64" in v.reason):
+        return "overflow"
+    return "-"
 
 
 def cmd_fisher(args):
+    from . import resources
     from .numeric.fisher import fisher_spectrum
 
-    _fisher_checks(args)
-    if args.seeds < 1:
-        raise AnglefishError(f"--seeds must be a positive integer, got {args.seeds}")
-    arch = resolve_architecture(args)
-    params = _normalise_params(args.params, args.depth)
+    arch = _network_checks(args)
+    params = V.check_params(args.params, args.depth)
+    resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds))
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, params)
-    mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed)
+    with Progress(f"anglefish fisher: {arch.name}: networks", enabled=not args.quiet, unit="network") as bar:
+        mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed,
+                             progress=bar)
     out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
            "seeds": args.seeds, "seed": args.seed, "params": params, "n_params": mc["n_params"],
            "theory": theory,
@@ -589,47 +571,53 @@ def cmd_fisher(args):
     if why:
         out["theory_note"] = why
     if args.json:
-        return json.dumps(out, indent=2)
-    fmt = lambda v: "-" if v is None else f"{v:.6g}"
+        return dumps(out)
+    th = theory or {}
+    m = out["mc"]
+    eta_mc = 2 / m["lambda_max"] if m["lambda_max"] else None
     lines = [f"{arch.name}: depth {args.depth}, width {args.width}, T = {args.samples}, params {params} "
              f"(P = {mc['n_params']})",
              f"{'':<18}{'theory':>14}{'Monte Carlo':>16}{'+- se':>12}",
-             f"{'lambda_max':<18}{fmt(theory and theory['lambda_max']):>14}{mc['lambda_max']:>16.6g}"
-             f"{mc['lambda_max_se']:>12.3g}",
-             f"{'mean eigenvalue':<18}{fmt(theory and theory['mean_eigenvalue']):>14}{mc['mean_eigenvalue']:>16.6g}"
-             f"{mc['mean_eigenvalue_se']:>12.3g}",
-             f"{'eta_max=2/lmax':<18}{fmt(theory and theory['eta_max']):>14}{2 / mc['lambda_max']:>16.6g}",
+             f"{'lambda_max':<18}{_number(th.get('lambda_max'), log10=th.get('lambda_max_log10')):>14}"
+             f"{_number(m['lambda_max']):>16}{_number(m['lambda_max_se'], '.3g'):>12}",
+             f"{'mean eigenvalue':<18}{_number(th.get('mean_eigenvalue')):>14}{_number(m['mean_eigenvalue']):>16}"
+             f"{_number(m['mean_eigenvalue_se'], '.3g'):>12}",
+             f"{'eta_max=2/lmax':<18}{_number(th.get('eta_max'), log10=th.get('eta_max_log10')):>14}"
+             f"{_number(eta_mc):>16}",
              f"({args.seeds} networks, seed {args.seed}; {why or 'theory: infinite-width NTK'})"]
     return "\n".join(lines)
 
 
 def cmd_lr(args):
+    from . import resources
     from .numeric.training import monotone_threshold
 
-    _fisher_checks(args)
-    if args.steps < 1:
-        raise AnglefishError(f"--steps must be a positive integer, got {args.steps}")
-    arch = resolve_architecture(args)
+    arch = _network_checks(args)
+    estimate = resources.require(resources.estimate_lr(arch, args.depth, args.width, args.samples, args.steps))
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, "all")
-    r = monotone_threshold(arch, args.depth, args.width, args.samples, args.seed, steps=args.steps,
-                           targets=args.targets)
+    with Heartbeat(f"anglefish lr: bisecting eta ({estimate.text()} estimated)", enabled=not args.quiet):
+        r = monotone_threshold(arch, args.depth, args.width, args.samples, args.seed, steps=args.steps,
+                               targets=args.targets)
+    not_found = Missing(f"training did not diverge up to 64 x 2/lambda_max in {r['steps']} steps")
     out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
            "seed": args.seed, "predicted_eta": r["predicted_eta"],
-           "theory_eta": None if theory is None else theory["eta_max"],
+           "theory_eta": Missing(why or "no theory") if theory is None else theory["eta_max"],
            "measured_eta": r["measured_eta"], "ratio": r["ratio"],
-           "diverges_at": None if not math.isfinite(r["diverges_at"]) else r["diverges_at"],
-           "diverges_ratio": None if not math.isfinite(r["diverges_ratio"]) else r["diverges_ratio"],
+           "diverges_at": r["diverges_at"] if math.isfinite(r["diverges_at"]) else not_found,
+           "diverges_ratio": r["diverges_ratio"] if math.isfinite(r["diverges_ratio"]) else not_found,
            "steps": r["steps"], "targets": r["targets"], "tolerance": r["tolerance"],
            "rise_step": r["rise_step"], "lambda_max": r["lambda_max"], "convention": CONVENTION_TEXT}
     if args.json:
-        return json.dumps(out, indent=2)
-    div = "not within 64 x 2/lambda_max" if out["diverges_at"] is None else f"{out['diverges_at']:.4g} " \
-          f"({out['diverges_ratio']:.2f} x 2/lambda_max)"
+        return dumps(out)
+    div = "not within 64 x 2/lambda_max" if isinstance(out["diverges_at"], Missing) else \
+        f"{out['diverges_at']:.4g} ({out['diverges_ratio']:.2f} x 2/lambda_max)"
+    theory_eta = out["theory_eta"]
     return "\n".join([
         f"{arch.name}: depth {args.depth}, width {args.width}, T = {args.samples}, seed {args.seed}, "
         f"targets {args.targets}",
         f"  2/lambda_max of this initialisation   {out['predicted_eta']:.6g}",
-        f"  infinite-width theory 2/lambda_max    " + ("-" if out["theory_eta"] is None else f"{out['theory_eta']:.6g}"),
+        f"  infinite-width theory 2/lambda_max    "
+        + _number(theory_eta, log10=(theory or {}).get("eta_max_log10")),
         f"  largest eta with no rise in {out['steps']} steps  {out['measured_eta']:.6g}  "
         f"(ratio {out['ratio']:.3f}, bisection to {100 * out['tolerance']:.0f}%)",
         f"  training diverges at                  {div}"])
@@ -638,11 +626,10 @@ def cmd_lr(args):
 def cmd_claims(args):
     from .verify.claims import Settings, evaluate_claims
 
-    if args.seed < 0:
-        raise AnglefishError(f"--seed must be a non-negative integer, got {args.seed}")
-    rows = evaluate_claims(Settings(seed=args.seed))
+    with Progress("anglefish claims", enabled=not args.quiet, unit="claim") as bar:
+        rows = evaluate_claims(Settings(seed=args.seed), progress=bar)
     if args.json:
-        return json.dumps(rows, indent=2, default=str)
+        return dumps(rows)
     width = max(len(r["id"]) for r in rows)
     lines = []
     for r in rows:
@@ -655,15 +642,28 @@ COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles, "verif
             "claims": cmd_claims, "figures": cmd_figures, "fisher": cmd_fisher, "lr": cmd_lr}
 
 
+@contextlib.contextmanager
+def _numerics_quiet():
+    """numpy's RuntimeWarnings stay off stderr: numbers that are not finite reach the output as
+    null with a note (JSON) or '-' (text), never as warnings before it."""
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with np.errstate(all="ignore"):
+            yield
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
             return 0
         load_plugins(args.arch_file)
-        output = COMMANDS[args.command](args)
+        with _numerics_quiet():
+            output = COMMANDS[args.command](args)
         status = 0
         if isinstance(output, tuple):
             output, status = output
@@ -673,6 +673,16 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("anglefish: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        from .resources import MEMORY_ENV
+
+        print(f"anglefish: error: out of memory; lower the sizes, or set {MEMORY_ENV} lower so that "
+              "anglefish refuses such runs before starting", file=sys.stderr)
+        return 2
+    except OSError as err:
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"anglefish: error: cannot write{where}: {err.strerror or err}", file=sys.stderr)
+        return 2
     sys.stdout.write(output + "\n")
     return status
 

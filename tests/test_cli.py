@@ -94,35 +94,40 @@ def test_angles_monte_carlo_is_reproducible(capsys):
     assert run(capsys, *argv)[1] == first
 
 
-BAD = [
-    ("unknown architecture", ["angles", "nope", "--depth", "3", "--theta0", "1", "--theory-only"]),
-    ("negative depth", ["angles", "mlp", "--depth", "-3", "--theta0", "1", "--theory-only"]),
-    ("non-integer depth", ["angles", "mlp", "--depth", "2.5", "--theta0", "1", "--theory-only"]),
-    ("text for depth", ["angles", "mlp", "--depth", "ten", "--theta0", "1", "--theory-only"]),
-    ("theta0 above pi", ["angles", "mlp", "--depth", "3", "--theta0", "3.2", "--theory-only"]),
-    ("theta0 below 0", ["angles", "mlp", "--depth", "3", "--theta0", "-0.1", "--theory-only"]),
-    ("theta0 nan", ["angles", "mlp", "--depth", "3", "--theta0", "nan", "--theory-only"]),
-    ("text for theta0", ["angles", "mlp", "--depth", "3", "--theta0", "wide", "--theory-only"]),
-    ("every zero", ["angles", "mlp", "--depth", "3", "--theta0", "1", "--theory-only", "--every", "0"]),
-    ("derive unknown", ["derive", "nope"]),
-    ("unknown command", ["frobnicate"]),
-    ("missing depth", ["angles", "mlp", "--theta0", "1", "--theory-only"]),
-    ("one seed", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--seeds", "1"]),
-    ("width zero", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--width", "0"]),
-    ("batch one", ["angles", "resnet-bn", "--depth", "2", "--theta0", "1", "--bn", "batch", "--batch", "1"]),
-    ("unknown sampler", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--sampler", "exact"]),
-    ("unknown bn", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--bn", "layer"]),
-    ("negative seed", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--seed", "-1"]),
+BAD = [  # (what, argv, the word the one line must contain: the flag to change)
+    ("unknown architecture", ["angles", "nope", "--depth", "3", "--theta0", "1", "--theory-only"], "ARCH"),
+    ("negative depth", ["angles", "mlp", "--depth", "-3", "--theta0", "1", "--theory-only"], "--depth"),
+    ("non-integer depth", ["angles", "mlp", "--depth", "2.5", "--theta0", "1", "--theory-only"], "--depth"),
+    ("text for depth", ["angles", "mlp", "--depth", "ten", "--theta0", "1", "--theory-only"], "--depth"),
+    ("theta0 above pi", ["angles", "mlp", "--depth", "3", "--theta0", "3.2", "--theory-only"], "--theta0"),
+    ("theta0 below 0", ["angles", "mlp", "--depth", "3", "--theta0", "-0.1", "--theory-only"], "--theta0"),
+    ("theta0 nan", ["angles", "mlp", "--depth", "3", "--theta0", "nan", "--theory-only"], "--theta0"),
+    ("text for theta0", ["angles", "mlp", "--depth", "3", "--theta0", "wide", "--theory-only"], "--theta0"),
+    ("every zero", ["angles", "mlp", "--depth", "3", "--theta0", "1", "--theory-only", "--every", "0"], "--every"),
+    ("derive unknown", ["derive", "nope"], "ARCH"),
+    ("unknown command", ["frobnicate"], "frobnicate"),
+    ("missing depth", ["angles", "mlp", "--theta0", "1", "--theory-only"], "--depth"),
+    ("one seed", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--seeds", "1"], "--seeds"),
+    ("width zero", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--width", "0"], "--width"),
+    ("batch one", ["angles", "resnet-bn", "--depth", "2", "--theta0", "1", "--bn", "batch", "--batch", "1"],
+     "--batch must be"),
+    ("batch above width", ["angles", "resnet-bn", "--depth", "2", "--theta0", "1", "--bn", "batch", "--width", "8"],
+     "--batch"),
+    ("unknown sampler", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--sampler", "exact"], "--sampler"),
+    ("unknown bn", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--bn", "layer"], "--bn"),
+    ("negative seed", ["angles", "mlp", "--depth", "2", "--theta0", "1", "--seed", "-1"], "--seed"),
+    ("unknown activation", ["angles", "mlp", "--activation", "nope", "--depth", "2", "--theta0", "1"], "--activation"),
 ]
 
 
-@pytest.mark.parametrize("what,argv", BAD, ids=[b[0] for b in BAD])
-def test_bad_input_is_one_line_exit_2_nothing_written(capsys, what, argv):
+@pytest.mark.parametrize("what,argv,word", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_one_line_exit_2_nothing_written(capsys, what, argv, word):
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("anglefish: error:")
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "anglefish: error: anglefish" not in err
+    assert word in err, err
 
 
 def test_console_script_is_installed_and_reports_errors():

@@ -1,6 +1,8 @@
 """Angles through depth: theory and Monte Carlo side by side (what ``anglefish angles`` prints)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import AnglefishError
@@ -35,29 +37,37 @@ def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: 
     """Monte Carlo and theory of the pair angle through depth, JSON-ready."""
     arch = get_architecture(arch)
     if sampler not in SAMPLERS:
-        raise AnglefishError(f"--sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        raise AnglefishError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     if bn is not None and bn not in BN_KINDS:
-        raise AnglefishError(f"--bn must be one of {', '.join(BN_KINDS)}, got {bn!r}")
+        raise AnglefishError(f"bn must be one of {', '.join(BN_KINDS)}, got {bn!r}")
     has_bn = arch.uses(BatchNorm)
     kinds = {b.kind for b in arch.block.walk() if isinstance(b, BatchNorm)}
     effective_bn = (bn or (kinds.pop() if len(kinds) == 1 else None)) if has_bn else None
     if batch is None:
         batch = 32 if effective_bn == "batch" else 2
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
-        raise AnglefishError(f"--seeds must be an integer >= 2 (standard errors need two), got {seeds!r}")
+        raise AnglefishError(f"seeds must be an integer >= 2 (standard errors need two), got {seeds!r}")
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 2:
-        raise AnglefishError(f"--width must be an integer >= 2, got {width!r}")
+        raise AnglefishError(f"width must be an integer >= 2, got {width!r}")
     if width < batch and sampler == "gram" and batch > 2:
-        raise AnglefishError(f"--width {width} must be at least the batch {batch}")
+        raise AnglefishError(f"width {width} must be at least the batch {batch} with the Gram sampler")
     rngs = spawn_generators(seed, seeds)
     x = pair_batch(theta0, width, batch, rngs, dtype=dtype, gaussian=arch.gaussian_inputs)
     traj = simulate(arch, x, depth, width, rngs, sampler=sampler, bn=bn, every=every, dtype=dtype,
                     progress=progress, seed=seed)
-    stats = pair_statistics(traj)
+    with np.errstate(all="ignore"):  # networks whose output vanished give 0/0: reported below
+        stats = pair_statistics(traj)
     theory = None if effective_bn == "batch" else theory_rows(arch, theta0, depth, at=traj.depths)
+    g = traj.pair_gram
+    dead = np.sum((g[..., 0, 0] <= 0) | (g[..., 1, 1] <= 0), axis=1)  # networks with a zero output, per depth
+    # networks whose second moment is below float64's 16 digits relative to the largest vanish from
+    # the seed sums (log-norms of deep narrow networks spread over many e-folds)
+    with np.errstate(divide="ignore"):
+        log_q = np.log(np.maximum(g[..., 0, 0], 0.0)) + 2 * traj.log_scale
+    lost = np.sum(log_q - log_q.max(axis=1, keepdims=True) < math.log(np.finfo(float).eps), axis=1)
     rows = []
     for i, l in enumerate(traj.depths):
-        rows.append({
+        row = {
             "l": int(l),
             "theta_theory": None if theory is None else float(theory[1][i]),
             "log_q_theory": None if theory is None else float(theory[2][i]),
@@ -67,10 +77,32 @@ def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: 
             "theta_single_sd": float(stats.theta_single_sd[i]),
             "log_q_mc": float(stats.log_q_mc[i]),
             "log_q_mc_se": float(stats.log_q_mc_se[i]),
-        })
-    return {"architecture": arch.name, "theta0": float(theta0), "depth": int(depth), "width": int(width),
-            "seeds": int(seeds), "batch": int(batch), "sampler": sampler, "bn": effective_bn, "seed": int(seed),
-            "rows": rows, "convention": CONVENTION}
+        }
+        for key, value in list(row.items()):
+            if isinstance(value, float) and not np.isfinite(value):
+                row[key + "_note"] = _why_not_finite(key, int(dead[i]), int(lost[i]), seeds)
+        rows.append(row)
+    out = {"architecture": arch.name, "theta0": float(theta0), "depth": int(depth), "width": int(width),
+           "seeds": int(seeds), "batch": int(batch), "sampler": sampler, "bn": effective_bn, "seed": int(seed),
+           "rows": rows, "convention": CONVENTION}
+    if theory is None:
+        out["theory_note"] = ("no theory: batch-statistics BN has no closed kernel map" if effective_bn == "batch"
+                              else "no theory: the exact map of this architecture could not be evaluated")
+    return out
+
+
+def _why_not_finite(key: str, dead: int, lost: int, seeds: int) -> str:
+    """Why a Monte Carlo number of an angle table is not finite: a network whose output is
+    exactly zero (every ReLU unit off) has no angle and a log-norm of -inf; networks whose
+    second moment is below 1e-16 of the largest vanish from the float64 seed sums, and when only
+    one is left its leave-one-out (jackknife) average is 0/0."""
+    if dead:
+        return (f"{dead} of {seeds} networks output exactly zero at this depth (every unit off): "
+                f"their angle is undefined and their log-norm is -inf")
+    if lost:
+        return (f"{lost} of {seeds} networks have second moments below 1e-16 of the largest at this depth "
+                f"and vanish from the float64 seed sums, so {key} rests on too few networks")
+    return f"{key} is not finite at this depth (overflow or 0/0 in float64)"
 
 
 def compare_bn_kinds(arch, depth: int, theta0: float, width: int, seeds: int, batch: int = 32,

@@ -514,6 +514,26 @@ def pick_pair(x: np.ndarray, target_angle: float, rng=None, max_points: int = 20
     return int(rows[ci[best_k]]), int(rows[cj[best_k]]), best_angle
 
 
+def datasets_in(data_dir) -> tuple:
+    """The data sets with at least one of their files in ``data_dir``: a subset of
+    ('mnist', 'cifar10'), looked for where the loaders look (``data_dir``, ``data_dir/MNIST/raw``,
+    ``data_dir/cifar-10-batches-bin``; IDX files under either spelling, plain or ``.gz``).
+    () for None or a path that is not a directory.  Presence only: the loaders check the contents."""
+    if data_dir is None:
+        return ()
+    root = Path(os.path.expanduser(str(data_dir)))
+    if not root.is_dir():
+        return ()
+    found = []
+    mnist = [base + suffix for name in MNIST_FILES.values() for base in (name, name.replace("-idx", ".idx"))
+             for suffix in ("", ".gz")]
+    if any((d / f).is_file() for d in (root, root / "MNIST" / "raw") for f in mnist):
+        found.append("mnist")
+    if any((d / f).is_file() for d in (root / CIFAR_DIRNAME, root) for f in (CIFAR_TEST_FILE,) + CIFAR_TRAIN_FILES):
+        found.append("cifar10")
+    return tuple(found)
+
+
 # --------------------------------------------------------------------------------------------
 # argument checks
 # --------------------------------------------------------------------------------------------

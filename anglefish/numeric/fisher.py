@@ -277,10 +277,15 @@ def _gram(params: Params, x: np.ndarray, blocks, readout: bool, batch_bn: bool) 
 
 # ----------------------------------------------------------------- spectrum
 def _mean_se(values: np.ndarray):
-    """Mean over seeds and its standard error (sd / sqrt(S), ddof 1); SE is nan for one seed."""
+    """Mean over seeds and its standard error (sd / sqrt(S), ddof 1); SE is nan for one seed.
+    Both are formed on values divided by the largest |value|, so that values near the top of
+    the float64 range (a deep ResNet's eigenvalues) do not overflow when squared."""
     values = np.asarray(values, dtype=np.float64)
-    mean = float(values.mean())
-    se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else float("nan")
+    scale = float(np.max(np.abs(values))) if values.size and np.all(np.isfinite(values)) else 1.0
+    scale = scale if scale > 0 else 1.0
+    unit = values / scale
+    mean = float(unit.mean()) * scale
+    se = float(unit.std(ddof=1) / math.sqrt(values.size)) * scale if values.size > 1 else float("nan")
     return mean, se
 
 
@@ -289,7 +294,8 @@ WEIGHT_MEMORY = 256 * 2**20
 
 
 def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: int, seeds: int,
-                    subset: str = "all", seed: int = 0, dtype=np.float64, bn: str | None = None) -> dict:
+                    subset: str = "all", seed: int = 0, dtype=np.float64, bn: str | None = None,
+                    progress=None) -> dict:
     """Eigenvalues of the empirical FIM (as those of K/T) of ``seeds`` random networks.
 
     Per seed s (generator s of ``spawn_generators(seed, seeds)``): inputs X (width x samples,
@@ -301,6 +307,9 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     ``eigenvalues`` (S, T) ascending, ``grams`` (S, T, T) (the NTK Grams K), and the settings.
     ``dtype=float32`` uses numpy's float32 normal sampler, i.e. another sample of networks than
     float64 (as in the simulator), not a rounded copy; K is accumulated in float64 either way.
+    ``progress(done, total)`` is called with the number of networks done after each chunk.
+    Memory: see :func:`anglefish.resources.estimate_fisher` (the command line refuses runs
+    beyond its budget before calling this).
     """
     arch = get_architecture(arch)
     depth = check_int(depth, "depth")
@@ -327,6 +336,8 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
             chunk = max(1, WEIGHT_MEMORY // per_network)
         start += len(part)
         del x, params
+        if progress is not None:
+            progress(start, seeds)
     k = np.concatenate(grams)
     eig = np.linalg.eigvalsh(k / samples)
     lam = eig[:, -1]

@@ -111,8 +111,17 @@ class Context:
 
     def residual_draws(self, b: int, dof: int):
         """Per seed: A, a b x b standard normal matrix, and W ~ Wishart_b(I, dof) by the Bartlett
-        decomposition (W = T T^T, T lower triangular, T_ii^2 ~ chi^2_{dof-i}, T_ij ~ N(0, 1))."""
+        decomposition (W = T T^T, T lower triangular, T_ii^2 ~ chi^2_{dof-i}, T_ij ~ N(0, 1)).
+        With fewer degrees of freedom than b (a width below twice the batch) W is singular and
+        Bartlett does not apply: W = G^T G with G a dof x b standard normal matrix (0 when dof = 0)."""
         s = len(self.rngs)
+        if dof < b:
+            a = np.empty((s, b, b))
+            g = np.empty((s, dof, b))
+            for k, gen in enumerate(self.rngs):
+                gen.standard_normal(out=a[k])
+                gen.standard_normal(out=g[k])
+            return a, np.matmul(g.transpose(0, 2, 1), g)
         n_off = b * (b - 1) // 2
         normals = np.empty((s, b * b + n_off))
         chis = np.empty((s, b))

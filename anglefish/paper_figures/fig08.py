@@ -33,7 +33,6 @@ fresh process add about 2.5 s for building the three maps and 1.7 s for loading 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +49,8 @@ CLAIM = ("on real data pairs, as on synthetic ones, the MLP shrinks the angle fa
 DATA_SOURCE = ("scikit-learn's bundled 8x8 digits, classes 0 and 1, PCA-whitened (MNIST's stand-in); MNIST / "
                "CIFAR-10 from data_dir when present; the exact source is recorded per run")
 GENERIC = True
+#: reads MNIST / CIFAR-10 files from --data-dir (the command line refuses --data-dir without such a figure)
+DATA_DIR = True
 FULL = {"depth": 10, "mnist_angles": [0.93, 1.96], "cifar10_angles": [1.31, 1.83], "min_width": 784,
         "seeds": 256, "classes": [0, 1], "n_train": 1000, "n_test": 1000, "data_seed": 0}
 QUICK = {"seeds": 64}
@@ -67,38 +68,22 @@ COLUMNS = {"dataset": "data set of the pair (digits, mnist or cifar10)",
            "theta_single_sd": "sd over seeds of single-network angles"}
 
 
-def _mnist_present(data_dir) -> bool:
-    from ..numeric.data import MNIST_FILES
-
-    root = Path(data_dir).expanduser()
-    for d in (root, root / "MNIST" / "raw"):
-        for name in MNIST_FILES.values():
-            for variant in (name, name.replace("-idx", ".idx")):
-                if (d / variant).is_file() or (d / (variant + ".gz")).is_file():
-                    return True
-    return False
-
-
-def _cifar_present(data_dir) -> bool:
-    from ..numeric.data import CIFAR_DIRNAME, CIFAR_TEST_FILE, CIFAR_TRAIN_FILES
-
-    root = Path(data_dir).expanduser()
-    return any((d / f).is_file() for d in (root / CIFAR_DIRNAME, root) for f in (CIFAR_TEST_FILE,) + CIFAR_TRAIN_FILES)
-
-
 def data_plan(data_dir) -> tuple[list, list]:
     """([(dataset, angles key)], notes): which data sets to draw given ``data_dir``.
 
     A data set counts as present when any of its files is there; a present but broken data set
     raises (it is not silently replaced)."""
+    from ..numeric.data import datasets_in
+
     notes = []
     plan = []
-    if data_dir is not None and Path(data_dir).expanduser().is_dir() and _mnist_present(data_dir):
+    found = datasets_in(data_dir)
+    if "mnist" in found:
         plan.append(("mnist", "mnist_angles"))
     else:
         plan.append(("digits", "mnist_angles"))
         notes.append("MNIST files not found in data_dir (or no data_dir): scikit-learn digits stand in for MNIST")
-    if data_dir is not None and Path(data_dir).expanduser().is_dir() and _cifar_present(data_dir):
+    if "cifar10" in found:
         plan.append(("cifar10", "cifar10_angles"))
     else:
         notes.append("CIFAR-10 binary batches not found in data_dir (or no data_dir): CIFAR-10 panels skipped")

@@ -88,11 +88,15 @@ def get_figure(name) -> ModuleType:
 
 
 def resolve(names=None) -> list:
-    """Modules for ``names`` (None, 'all' or [] = every figure), in the given order, no repeats."""
+    """Modules for ``names`` (None, 'all' or [] = every figure), in the given order, no repeats.
+    A string that names no figure ("" or ",") is an error, not "all"."""
     if names is None or names == "all" or (not isinstance(names, str) and len(names) == 0):
         return figures()
     if isinstance(names, str):
+        text = names
         names = [n for n in re.split(r"[,\s]+", names) if n]
+        if not names:
+            raise AnglefishError(f"no figure named in {text!r} (give names such as 'fig04,A1', or None for all)")
     out = []
     for name in names:
         mods = figures() if str(name).lower() == "all" else [get_figure(name)]
@@ -162,7 +166,7 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
     Files anglefish did not write are never overwritten unless ``force``; every target is
     checked before any computation starts.  ``arch`` goes to the generic figures (others
     ignore it); ``options`` maps a figure name to overrides of its settings.
-    ``progress(done, total)`` is called after each figure.
+    ``progress(done, total)`` is called once before the first figure (done = 0) and after each.
     """
     formats = tuple(formats)
     for fmt in formats:
@@ -191,6 +195,8 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
         writer.check(names_out)
         jobs.append((module, params, writer, names_out))
     written = []
+    if progress is not None:
+        progress(0, len(jobs))
     for done, (module, params, writer, names_out) in enumerate(jobs, start=1):
         start = time.perf_counter()
         table = module.compute(params)

@@ -83,8 +83,12 @@ def with_activation(arch: "Architecture | str", activation, name: str | None = N
             return Residual(*(swap(b) for b in block.branch.blocks))
         return block
 
+    import re
+
+    # the formula in the description names the activation: say the new one
+    described = re.sub(r"\brelu\(", f"{activation.name}(", arch.description)
     return Architecture(name or f"{arch.name}[{activation.name}]", swap(arch.block),
-                        description=f"{arch.description} (activation: {activation.name})",
+                        description=f"{described} (activation: {activation.name})",
                         source=arch.source, tags=tuple(t for t in arch.tags if t != "paper"),
                         gaussian_inputs=arch.gaussian_inputs)
 

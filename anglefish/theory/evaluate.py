@@ -238,6 +238,14 @@ def maps_for_depth(arch: Architecture | str, depth: int):
     return numeric_maps(arch)
 
 
+def _has_opaque_kernel(expr: sp.Expr) -> bool:
+    """Does ``expr`` contain a function SymPy cannot expand in series with numeric
+    coefficients (a kernel evaluated by quadrature, ``K_tanh(q_a, q_b, q_ab)``)?"""
+    from sympy.core.function import AppliedUndef
+
+    return bool(expr.atoms(AppliedUndef))
+
+
 def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericMaps:
     """Compile the stable numeric maps of ``arch`` (``depth`` fixes L where a map uses it)."""
     return _numeric_maps(get_architecture(arch), depth)
@@ -251,10 +259,12 @@ def _numeric_maps(arch: Architecture, depth: int | None) -> NumericMaps:
         if depth is None:
             raise AnglefishError(f"{arch.name}: the maps depend on the depth L; give the depth")
         C = C.subs(DEPTH, depth)
-    if C.has(sp.acos) or M in C.free_symbols or maps.population is None:
-        # nested activations (arccos inside the map) or no closed population moment: the
-        # high-order series is out of SymPy's reach; carry the gap q - q_ab block by block
-        # where the activations allow it (stable at every angle), else evaluate directly
+    if C.has(sp.acos) or M in C.free_symbols or maps.population is None or _has_opaque_kernel(C):
+        # nested activations (arccos inside the map), no closed population moment, or a
+        # kernel evaluated by quadrature (an opaque function, e.g. tanh behind a population
+        # BN): the high-order series is out of SymPy's reach; carry the gap q - q_ab block
+        # by block where the activations allow it (stable at every angle), else evaluate
+        # directly
         from .pairmaps import supported
 
         if supported(arch.block):

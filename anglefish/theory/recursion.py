@@ -33,7 +33,10 @@ class BlockMaps:
     """The one-block maps of an architecture (all SymPy).
 
     population_map: G(m), the population second moment after one block.
-    population: m_l in closed form (m_0 = 1), or None if ``rsolve`` finds none.
+    population: m_l in closed form (m_0 = 1), or None if ``rsolve`` finds none.  When G does
+        not depend on m (the block normalises first, e.g. ``mlp-bn``), m_l = G holds for
+        l >= 1 only; ``log_q`` is then 0 at l = 0 and the norm map (which reads m_l) holds
+        for l >= 1 (``norm_map_from`` = 1).
     norm_map: q_{l+1} as an expression in ``Q`` and ``l`` (for one input of any norm).
     norm_ratio: q_{l+1}/q_l when it does not depend on q (else None).
     angle_cos: cos theta_{l+1} as an expression in ``THETA`` and ``l``.
@@ -48,6 +51,7 @@ class BlockMaps:
     angle_cos: sp.Expr
     log_q: sp.Expr | None
     angle_cos_raw: sp.Expr | None = None  # the same map before collecting terms (faster to expand)
+    norm_map_from: int = 0  # first block index at which norm_map holds
 
     @property
     def angle_map(self) -> sp.Expr:
@@ -68,6 +72,8 @@ class BlockMaps:
 
     def text(self) -> dict:
         norm = f"q_{{l+1}} = {sp.sstr(self.norm_map.subs(Q, sp.Symbol('q_l')))}"
+        if self.norm_map_from:
+            norm += f" for l >= {self.norm_map_from} (block 0 reads the input's population moment 1)"
         angle = f"cos(theta_{{l+1}}) = {sp.sstr(self.angle_cos.subs(THETA, sp.Symbol('theta_l')))}"
         return {"norm_map": norm, "angle_map": angle}
 
@@ -121,9 +127,14 @@ def _derive_maps(arch: Architecture) -> BlockMaps:
     raw = sp.cancel(cos_next)
     angle_cos = _nice(cos_next) if not raw.has(sp.acos) else raw
     log_q = None
+    from_block = 0
     if population is not None:
         log_q = sp.expand_log(sp.log(population), force=True)
-    return BlockMaps(arch.name, G, population, norm_map, norm_ratio, angle_cos, log_q, raw)
+        if M not in G.free_symbols and sp.simplify(population - 1) != 0:
+            # m_l = G for l >= 1 only: the input keeps m_0 = 1 (e.g. a plain MLP with BN)
+            log_q = sp.Piecewise((sp.Integer(0), sp.Eq(BLOCK_INDEX, 0)), (log_q, True))
+            from_block = 1 if single.qa.has(M) else 0
+    return BlockMaps(arch.name, G, population, norm_map, norm_ratio, angle_cos, log_q, raw, from_block)
 
 
 __all__ = ["BlockMaps", "derive_maps", "solve_population", "Q", "M", "THETA", "BLOCK_INDEX", "DEPTH"]
