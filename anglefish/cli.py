@@ -21,6 +21,7 @@ import warnings
 from . import __version__
 from . import validation as V
 from .errors import AnglefishError
+from .cli_text import angles_text, claims_text, derive_text, fisher_law_text, fisher_text, lr_text, number
 from .jsonout import Missing, dumps
 from .progress import Heartbeat, Progress
 from .verify.derivation import DEFAULT_DERIVE_DEPTH, depends_on_depth, derive_report  # noqa: F401 (re-exported)
@@ -122,12 +123,12 @@ def _with_common(sub):
     return sub
 
 
-def _add_network_flags(p, seeds_default=None) -> None:
+def _add_network_flags(p, depth_required: bool = True, width_unset: bool = False) -> None:
     """ARCH, --activation, --depth, --width, --samples: the dense network of `fisher` and `lr`."""
     V.add_architecture(p)
     V.add_activation(p)
-    V.add_depth(p, minimum=1)
-    V.add_width(p, default=256)
+    V.add_depth(p, minimum=1, required=depth_required)
+    V.add_width(p, default=256, unset=width_unset)
     V.add_samples(p, default=64)
 
 
@@ -188,20 +189,27 @@ def build_parser() -> argparse.ArgumentParser:
                                    "matrix, predicted by the infinite-width NTK theory and measured on dense "
                                    "random networks (exact spectrum via the T x T NTK Gram, never the P x P FIM).",
                        epilog=EPILOG_FISHER)
-    _add_network_flags(p)
-    V.add_seeds(p, default=8, help="random networks")
+    _add_network_flags(p, depth_required=False, width_unset=True)
+    p.add_argument("--law", action="store_true",
+                   help="print the large-depth laws (lambda_max/N, kappa1, kappa2, m_lambda, eta_max) with their "
+                        "accuracy, exact/law at L = 10, 100, 1000, 10^4, instead of simulating (no --depth, "
+                        "--width, --seeds, --seed)")
+    V.add_seeds(p, default=8, help="random networks", unset=True)
     V.add_params(p)
     V.add_seed(p)
     V.add_json(p)
     V.add_quiet(p)
 
-    p = sub.add_parser("lr", help="largest learning rate: 2/lambda_max against gradient descent",
-                       description="Train one random network by full-batch gradient descent on (1/2T) sum "
-                                   "(f - y)^2 and find, by bisection, the largest learning rate for which the "
-                                   "loss does not rise in the first K steps; compare with 2/lambda_max of the "
-                                   "same initialisation and with the infinite-width theory; also find where "
-                                   "training diverges.", epilog=EPILOG_LR)
+    p = sub.add_parser("lr", help="largest learning rates: monotone decrease and convergence of gradient descent",
+                       description="Train random networks by full-batch gradient descent on (1/2T) sum (f - y)^2 "
+                                   "and find, for each of --inits initialisations, the largest learning rate at "
+                                   "which the loss decreases monotonically in the first K steps and the largest at "
+                                   "which training still converges (loss after K steps below 1000 x L0); report "
+                                   "both with 95% intervals over the initialisations, in units of 2/lambda_max of "
+                                   "each initialisation, beside the infinite-width theory.", epilog=EPILOG_LR)
     _add_network_flags(p)
+    p.add_argument("--inits", type=V._type(V.parse_int, "--inits", 1), default=4, metavar="K",
+                   help="random initialisations (>= 1; 2 or more give an interval; default 4)")
     V.add_steps(p, default=50)
     V.add_targets(p)
     V.add_seed(p, help="seed of the initialisation")
@@ -303,52 +311,6 @@ def cmd_list(args) -> str:
     return "\n".join(lines)
 
 
-def _format_derive(r: dict) -> str:
-    a = r["asymptotic"]
-    lines = [f"{r['architecture']}: {r['description']}",
-             f"  block       {r['block']}",
-             f"  norm map    {r['norm_map']}",
-             f"  angle map   {r['angle_map']}"]
-    if a.get("series"):
-        lines.append(f"  series      theta_(l+1) = {a['series']}")
-    if isinstance(r["slope_at_zero"], float):
-        lines.append(f"  slope at 0  {r['slope_at_zero']:g}")
-    lines.append(f"  depth law   {a['class']}" + (f": theta_l ~ {a['leading']}" if a.get("leading") else ""))
-    if a.get("theta_l") and a["theta_l"] != a.get("leading"):
-        lines.append(f"              with theta0: theta_l = {a['theta_l']}")
-    if a.get("corrected"):
-        lines.append(f"              next correction: theta_l = {a['corrected']}")
-    if a.get("difference_equation"):
-        lines.append(f"              from {a['difference_equation']}")
-    if a.get("note"):
-        lines.append(f"              {a['note']}")
-    if a["errors_by_form"]:
-        forms = list(a["errors_by_form"])
-        depths = list(a["errors_by_form"][forms[0]])
-        lines.append("  law vs the iterated exact map: max |law/iterate - 1| over theta0 in "
-                     + ", ".join(f"{t:g}" for t in a["theta0_checked"]))
-        lines.append("    " + f"{'depth':>9}" + "".join(f"{f:>13}" for f in forms))
-        for d in depths:
-            row = "".join(f"{max(abs(e) for e in a['errors_by_form'][f][d]):>13.3e}" for f in forms)
-            lines.append(f"    {int(d):>9}{row}")
-    if a.get("check_note"):
-        lines.append(f"  check       {a['check_note']}")
-    if "at_depth" in r:
-        at = r["at_depth"]
-        lines.append(f"  at L = {at['L']}  ({at['from']}) theta_L = "
-                     + ", ".join(f"{v:.6g} from {t}" for t, v in at["theta_L"].items()))
-    t = r["table1"]
-    lines.append(f"  Table 1     {t['verdict']}" + (f": {t['claim']}" if "claim" in t else ""))
-    if "note" in t:
-        lines.append(f"              {t['note']}")
-    holds = t["assumption_holds"]
-    lines.append(f"  assumption  holds = {holds if isinstance(holds, bool) else '-'}: {t['assumption']}")
-    if "latex" in r:
-        lines.append(f"  LaTeX       {r['latex']['norm_map']}")
-        lines.append(f"              {r['latex']['angle_map']}")
-    return "\n".join(lines)
-
-
 def cmd_derive(args) -> str:
     arch = resolve_architecture(args)
     if args.depth is not None and not depends_on_depth(arch):  # before any derivation
@@ -356,7 +318,7 @@ def cmd_derive(args) -> str:
                              f"(e.g. resnet-scaled); {arch.name} does not")
     with Progress("anglefish derive: iterating the exact map", enabled=not args.quiet) as bar:
         report = derive_report(arch, args.max_depth, args.latex, progress=bar, depth=args.depth)
-    return dumps(report) if args.json else _format_derive(report)
+    return dumps(report) if args.json else derive_text(report)
 
 
 _SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed")
@@ -389,34 +351,6 @@ def _check_angles_flags(args, arch):
     if args.sampler == "gram" and batch > 2 and batch > args.width:
         raise AnglefishError(f"--batch {batch} must be at most --width {args.width} with the Gram sampler"
                              + ("" if args.batch is not None else " (the default batch with batch-statistics BN)"))
-
-
-def _angle_rows_text(result, theory_only: bool) -> str:
-    rows = result["rows"]
-    if theory_only:
-        lines = [f"{'l':>9}  {'theta_theory':>22}  {'log_q_theory':>22}"]
-        lines += [f"{r['l']:>9}  {r['theta_theory']:>22.16g}  {r['log_q_theory']:>22.16g}" for r in rows]
-        return "\n".join(lines)
-
-    def fmt(v, spec):
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
-            return "-".rjust(int(spec.split(".")[0]))
-        return format(v, spec)
-
-    head = (f"# {result['architecture']}: width {result['width']}, {result['seeds']} seeds, batch "
-            f"{result['batch']}, {result['sampler']} sampler" + (f", {result['bn']} BN" if result["bn"] else ""))
-    lines = [head, f"{'l':>6} {'theta_theory':>12} {'theta_mc':>10} {'+-se':>8} {'single_mean':>11} "
-             f"{'single_sd':>9} {'log_q_theory':>12} {'log_q_mc':>10}"]
-    notes = []
-    for r in rows:
-        lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {fmt(r['theta_mc'], '10.6f')} "
-                     f"{fmt(r['theta_mc_se'], '8.5f')} {fmt(r['theta_single_mean'], '11.6f')} "
-                     f"{fmt(r['theta_single_sd'], '9.5f')} {fmt(r['log_q_theory'], '12.5f')} "
-                     f"{fmt(r['log_q_mc'], '10.5f')}")
-        notes += [f"# l = {r['l']}: {k[:-5]}: {v}" for k, v in r.items() if k.endswith("_note")]
-    if result.get("theory_note"):
-        notes.append(f"# {result['theory_note']}")
-    return "\n".join(lines + notes)
 
 
 def cmd_angles(args) -> str:
@@ -454,7 +388,7 @@ def cmd_angles(args) -> str:
         w.writerows({k: ("" if v is None or (isinstance(v, float) and not math.isfinite(v))
                          else repr(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
         return buf.getvalue().rstrip("\n")
-    return _angle_rows_text(result, args.theory_only)
+    return angles_text(result, args.theory_only)
 
 
 def cmd_verify(args):
@@ -541,21 +475,16 @@ def _theory_or_none(arch, depth, width, samples, params):
     return out, None
 
 
-def _number(v, spec=".6g", log10=None):
-    """A number for the text tables: the value, 10^x from its log10 where it overflows, or '-'."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-        return format(v, spec)
-    if log10 is not None and math.isfinite(log10):
-        return f"10^{log10:.4f}"
-    if (isinstance(v, float) and math.isinf(v)) or (isinstance(v, Missing) and "float64" in v.reason):
-        return "overflow"
-    return "-"
-
-
 def cmd_fisher(args):
     from . import resources
     from .numeric.fisher import fisher_spectrum
 
+    if args.law:
+        return _fisher_law(args)
+    if args.depth is None:
+        raise AnglefishError("--depth is required (or --law for the large-depth laws)")
+    args.width = 256 if args.width is None else args.width
+    args.seeds = 8 if args.seeds is None else args.seeds
     arch = _network_checks(args)
     params = V.check_params(args.params, args.depth)
     resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds))
@@ -570,72 +499,58 @@ def cmd_fisher(args):
            "convention": CONVENTION_TEXT}
     if why:
         out["theory_note"] = why
-    if args.json:
-        return dumps(out)
-    th = theory or {}
-    m = out["mc"]
-    eta_mc = 2 / m["lambda_max"] if m["lambda_max"] else None
-    lines = [f"{arch.name}: depth {args.depth}, width {args.width}, T = {args.samples}, params {params} "
-             f"(P = {mc['n_params']})",
-             f"{'':<18}{'theory':>14}{'Monte Carlo':>16}{'+- se':>12}",
-             f"{'lambda_max':<18}{_number(th.get('lambda_max'), log10=th.get('lambda_max_log10')):>14}"
-             f"{_number(m['lambda_max']):>16}{_number(m['lambda_max_se'], '.3g'):>12}",
-             f"{'mean eigenvalue':<18}{_number(th.get('mean_eigenvalue')):>14}{_number(m['mean_eigenvalue']):>16}"
-             f"{_number(m['mean_eigenvalue_se'], '.3g'):>12}",
-             f"{'eta_max=2/lmax':<18}{_number(th.get('eta_max'), log10=th.get('eta_max_log10')):>14}"
-             f"{_number(eta_mc):>16}",
-             f"({args.seeds} networks, seed {args.seed}; {why or 'theory: infinite-width NTK'})"]
-    return "\n".join(lines)
+    return dumps(out) if args.json else fisher_text(arch.name, args, params, mc["n_params"], theory, out["mc"], why)
+
+
+def _fisher_law(args):
+    """``fisher ARCH --law``: the derived large-L laws with their accuracy at finite depth."""
+    from .theory.accuracy import law_accuracy
+    from .theory.fisher_laws import fisher_law
+
+    given = [f"--{k}" for k in ("depth", "width", "seeds") if getattr(args, k) is not None]
+    if args.seed != 0:
+        given.append("--seed")
+    if given:
+        raise AnglefishError(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to --law "
+                             "(the laws are in L; their accuracy uses the exact infinite-width recursion)")
+    arch = resolve_architecture(args)
+    with Heartbeat(f"anglefish fisher --law: {arch.name}", enabled=not args.quiet):
+        law = fisher_law(arch, args.params)
+        accuracy = law_accuracy(arch, args.params, samples=args.samples, law=law)
+    out = {**{k: v for k, v in law.items() if k != "accuracy"}, "accuracy": accuracy, "samples_T": args.samples,
+           "convention": CONVENTION_TEXT}
+    return dumps(out) if args.json else fisher_law_text(out)
 
 
 def cmd_lr(args):
     from . import resources
-    from .numeric.training import monotone_threshold
+    from .numeric.training import learning_rate_thresholds
 
     arch = _network_checks(args)
-    estimate = resources.require(resources.estimate_lr(arch, args.depth, args.width, args.samples, args.steps))
+    estimate = resources.require(resources.estimate_lr(arch, args.depth, args.width, args.samples, args.steps,
+                                                       initialisations=args.inits, batched=True))
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, "all")
-    with Heartbeat(f"anglefish lr: bisecting eta ({estimate.text()} estimated)", enabled=not args.quiet):
-        r = monotone_threshold(arch, args.depth, args.width, args.samples, args.seed, steps=args.steps,
-                               targets=args.targets)
-    not_found = Missing(f"training did not diverge up to 64 x 2/lambda_max in {r['steps']} steps")
-    out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
-           "seed": args.seed, "predicted_eta": r["predicted_eta"],
+    with Progress(f"anglefish lr: {arch.name} ({estimate.text()} estimated)", enabled=not args.quiet,
+                  unit="pass") as bar:
+        r = learning_rate_thresholds(arch, args.depth, args.width, args.samples, inits=args.inits, seed=args.seed,
+                                     steps=args.steps, targets=args.targets, progress=bar)
+    out = {**{k: r[k] for k in ("architecture", "depth", "width", "samples", "inits", "seed", "steps", "targets",
+                                "divergence_factor", "resolution", "summary", "per_init")},
            "theory_eta": Missing(why or "no theory") if theory is None else theory["eta_max"],
-           "measured_eta": r["measured_eta"], "ratio": r["ratio"],
-           "diverges_at": r["diverges_at"] if math.isfinite(r["diverges_at"]) else not_found,
-           "diverges_ratio": r["diverges_ratio"] if math.isfinite(r["diverges_ratio"]) else not_found,
-           "steps": r["steps"], "targets": r["targets"], "tolerance": r["tolerance"],
-           "rise_step": r["rise_step"], "lambda_max": r["lambda_max"], "convention": CONVENTION_TEXT}
-    if args.json:
-        return dumps(out)
-    div = "not within 64 x 2/lambda_max" if isinstance(out["diverges_at"], Missing) else \
-        f"{out['diverges_at']:.4g} ({out['diverges_ratio']:.2f} x 2/lambda_max)"
-    theory_eta = out["theory_eta"]
-    return "\n".join([
-        f"{arch.name}: depth {args.depth}, width {args.width}, T = {args.samples}, seed {args.seed}, "
-        f"targets {args.targets}",
-        f"  2/lambda_max of this initialisation   {out['predicted_eta']:.6g}",
-        f"  infinite-width theory 2/lambda_max    "
-        + _number(theory_eta, log10=(theory or {}).get("eta_max_log10")),
-        f"  largest eta with no rise in {out['steps']} steps  {out['measured_eta']:.6g}  "
-        f"(ratio {out['ratio']:.3f}, bisection to {100 * out['tolerance']:.0f}%)",
-        f"  training diverges at                  {div}"])
+           "theory_eta_log10": None if theory is None else theory.get("eta_max_log10"),
+           "convention": CONVENTION_TEXT + "; " + r["convention"]}
+    return dumps(out) if args.json else lr_text(out)
 
 
 def cmd_claims(args):
     from .verify.claims import Settings, evaluate_claims
+    from .verify.verdicts import MEANING
 
     with Progress("anglefish claims", enabled=not args.quiet, unit="claim") as bar:
         rows = evaluate_claims(Settings(seed=args.seed), progress=bar)
     if args.json:
-        return dumps(rows)
-    width = max(len(r["id"]) for r in rows)
-    lines = []
-    for r in rows:
-        lines.append(f"{r['id']:<{width}}  {r['verdict']:<24} {r['source']}")
-        lines.append(f"{'':<{width}}  {r['statement']}")
-    return "\n".join(lines)
+        return dumps({"vocabulary": MEANING, "claims": rows})
+    return claims_text(rows, MEANING)
 
 
 COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles, "verify": cmd_verify,

@@ -299,10 +299,13 @@ def estimate_fisher(arch, depth: int, width: int, samples: int, seeds: int, bn: 
 
 
 def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initialisations: int = 1,
-                runs: int = RUNS_LR, bn: str | None = None) -> Estimate:
+                runs: int = RUNS_LR, bn: str | None = None, batched: bool = False) -> Estimate:
     """``anglefish lr``: gradient descent from ``initialisations`` networks, about ``runs`` runs of
-    ``steps`` steps each (:func:`anglefish.numeric.training.monotone_threshold`); one network is
-    held at a time."""
+    ``steps`` steps each.  ``batched=False``: one network held at a time
+    (:func:`anglefish.numeric.training.monotone_threshold`); ``batched=True``: every learning rate of a
+    search pass at once (:func:`anglefish.numeric.training.learning_rate_thresholds`: 15 rates, then
+    2 x 15 refinements, per initialisation), so up to 30 copies of each initialisation are held."""
+    from .numeric.training import THRESHOLD_GRID
     from .theory import get_architecture
 
     arch = get_architecture(arch)
@@ -310,16 +313,19 @@ def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initiali
     p = _network_size(shape, depth, width)
     t = float(samples)
     nt = float(width) * t * _F8
-    mem = {"weights": 4 * p * _F8,
-           "forward caches": 2 * (shape.elements * depth + 4) * nt,
-           "NTK Gram": 3 * t * t * _F8 * (t if shape.batch_bn else 1),
-           "loss history": 2.0 * (steps + 1) * _F8, "bookkeeping": BOOKKEEPING_BYTES}
-    flags = {"weights": "--width or --depth", "forward caches": "--width, --samples or --depth",
+    copies = initialisations * max(len(THRESHOLD_GRID), 30) if batched else 1
+    if batched:
+        runs = len(THRESHOLD_GRID) + 30
+    mem = {"weights": 4 * p * _F8 * copies,
+           "forward caches": 2 * (shape.elements * depth + 4) * nt * copies,
+           "NTK Gram": 3 * t * t * _F8 * (t if shape.batch_bn else 1) * (initialisations if batched else 1),
+           "loss history": 2.0 * (steps + 1) * _F8 * copies, "bookkeeping": BOOKKEEPING_BYTES}
+    flags = {"weights": "--width, --depth or --inits", "forward caches": "--width, --samples, --depth or --inits",
              "NTK Gram": "--samples", "loss history": "--steps"}
     step_flops = shape.dense * depth * 6.0 * width * width * t * (t if shape.batch_bn else 1)
     time = {"gradient descent": initialisations * runs * float(steps) * step_flops / FLOP_RATE
-            + initialisations * runs * steps * LAYER_SECONDS * shape.elements * depth,
+            + (1 if batched else initialisations * runs) * steps * LAYER_SECONDS * shape.elements * depth,
             "spectrum": initialisations * estimate_fisher(arch, depth, width, samples, 1, bn).seconds}
-    time_flags = {"gradient descent": "--steps, --width, --depth or --samples",
+    time_flags = {"gradient descent": "--steps, --width, --depth, --samples or --inits",
                   "spectrum": "--width, --depth or --samples"}
     return Estimate("lr", mem, time, flags, time_flags)

@@ -82,9 +82,12 @@ def test_fisher_json_is_strict_and_carries_log10_beyond_float64(capsys):
 
 
 def test_lr_json_is_strict(capsys):
-    r = run_json(capsys, "lr", "mlp", "--depth", "1", "--width", "16", "--samples", "8", "--steps", "3", "--quiet")
-    assert r["measured_eta"] > 0
-    assert (r["diverges_at"] is None) == ("diverges_at_note" in r)
+    r = run_json(capsys, "lr", "mlp", "--depth", "1", "--width", "16", "--samples", "8", "--steps", "3",
+                 "--inits", "2", "--quiet")
+    assert r["summary"]["lambda_max"]["mean"] > 0 and r["theory_eta"] > 0
+    for name in ("monotone", "divergence"):  # a threshold not found is null with a note, never NaN
+        for value, note in zip(r["per_init"][f"eta_{name}"], [None] * r["inits"]):
+            assert value is None or value > 0
 
 
 def test_figures_json_lists_what_it_wrote(capsys, tmp_path):
@@ -105,7 +108,8 @@ def test_claims_and_verify_json_go_through_the_strict_encoder(capsys, tmp_path, 
     row = {"id": "x", "source": "s", "statement": "t", "verdict": "holds", "evidence": {"se": float("nan")}}
     monkeypatch.setattr(claims, "evaluate_claims", lambda settings=None, progress=None: [row])
     c = run_json(capsys, "claims", "--quiet")
-    assert c[0]["evidence"]["se"] is None and c[0]["evidence"]["se_note"]
+    assert set(c["vocabulary"]) >= {"holds", "fails"}
+    assert c["claims"][0]["evidence"]["se"] is None and c["claims"][0]["evidence"]["se_note"]
 
     fake = {"checks": [{"id": "c", "architecture": "mlp", "passed": True, "applicable": True,
                         "statistic": np.float64(0.1), "tolerance": float("inf")}],
@@ -119,5 +123,5 @@ def test_claims_and_verify_json_go_through_the_strict_encoder(capsys, tmp_path, 
 
 @pytest.mark.slow
 def test_real_claims_and_verify_json_are_strict(capsys, tmp_path):
-    assert len(run_json(capsys, "claims", "--quiet")) > 10
+    assert len(run_json(capsys, "claims", "--quiet")["claims"]) > 10
     assert run_json(capsys, "verify", "--quick", "--report", str(tmp_path), "--quiet")["checks"]

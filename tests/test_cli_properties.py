@@ -55,7 +55,7 @@ def lr_flags():
     return st.fixed_dictionaries({
         "ARCH": st.sampled_from(["mlp", "resnet"]), "--depth": ints(1, 2), "--width": ints(4, 16),
         "--samples": ints(2, 8), "--steps": ints(1, 3), "--targets": st.sampled_from(["teacher", "sign"]),
-        "--seed": ints(0, 1000)})
+        "--inits": ints(1, 2), "--seed": ints(0, 1000)})
 
 
 def derive_flags():

@@ -60,7 +60,11 @@ def test_claims_are_unique_and_all_get_a_verdict(capsys):
     assert verdicts["acml-cor8-assumption"] == "fails"
     assert verdicts["acml-thm6-angle"] == "holds"
     assert main(["claims", "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == len(ids)
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed["claims"]) == len(ids) and set(printed["vocabulary"]) == set(VERDICTS)
+    for claim in printed["claims"]:
+        assert claim["verdict"] in VERDICTS and "another reading" not in json.dumps(claim)
+        assert claim["primary_reading"]["reading"] == claim["readings"][0]["reading"]
 
 
 def test_mutants_cover_coefficients_psi_and_bn():

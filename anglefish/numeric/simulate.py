@@ -254,6 +254,7 @@ def _dense_run(arch, inputs, depth, width, rngs, bn, dtype, progress, recorded):
         ctx.block_index = l
         with np.errstate(over="ignore", invalid="ignore"):
             h, log_m, _ = arch.block.forward(h, log_m, ctx)
+        del weights, ctx  # one block's weights at a time (the next block draws its own)
         if rescale:
             drift = log_rms(h)
             if np.any(np.abs(drift) >= 30):

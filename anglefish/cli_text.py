@@ -1,0 +1,191 @@
+"""The command line's text output: the tables and summaries ``anglefish`` prints without ``--json``
+(the JSON carries the same numbers).  No science here: every number comes from the library."""
+from __future__ import annotations
+
+import math
+
+from .jsonout import Missing
+
+def derive_text(r: dict) -> str:
+    a = r["asymptotic"]
+    lines = [f"{r['architecture']}: {r['description']}",
+             f"  block       {r['block']}",
+             f"  norm map    {r['norm_map']}",
+             f"  angle map   {r['angle_map']}"]
+    if a.get("series"):
+        lines.append(f"  series      theta_(l+1) = {a['series']}")
+    if isinstance(r["slope_at_zero"], float):
+        lines.append(f"  slope at 0  {r['slope_at_zero']:g}")
+    lines.append(f"  depth law   {a['class']}" + (f": theta_l ~ {a['leading']}" if a.get("leading") else ""))
+    if a.get("theta_l") and a["theta_l"] != a.get("leading"):
+        lines.append(f"              with theta0: theta_l = {a['theta_l']}")
+    if a.get("corrected"):
+        lines.append(f"              next correction: theta_l = {a['corrected']}")
+    if a.get("difference_equation"):
+        lines.append(f"              from {a['difference_equation']}")
+    if a.get("note"):
+        lines.append(f"              {a['note']}")
+    if a["errors_by_form"]:
+        forms = list(a["errors_by_form"])
+        depths = list(a["errors_by_form"][forms[0]])
+        lines.append("  law vs the iterated exact map: max |law/iterate - 1| over theta0 in "
+                     + ", ".join(f"{t:g}" for t in a["theta0_checked"]))
+        lines.append("    " + f"{'depth':>9}" + "".join(f"{f:>13}" for f in forms))
+        for d in depths:
+            row = "".join(f"{max(abs(e) for e in a['errors_by_form'][f][d]):>13.3e}" for f in forms)
+            lines.append(f"    {int(d):>9}{row}")
+    if a.get("check_note"):
+        lines.append(f"  check       {a['check_note']}")
+    if "at_depth" in r:
+        at = r["at_depth"]
+        lines.append(f"  at L = {at['L']}  ({at['from']}) theta_L = "
+                     + ", ".join(f"{v:.6g} from {t}" for t, v in at["theta_L"].items()))
+    t = r["table1"]
+    lines.append(f"  Table 1     {t['verdict']}" + (f": {t['claim']}" if "claim" in t else ""))
+    if "note" in t:
+        lines.append(f"              {t['note']}")
+    holds = t["assumption_holds"]
+    lines.append(f"  assumption  holds = {holds if isinstance(holds, bool) else '-'}: {t['assumption']}")
+    if "latex" in r:
+        lines.append(f"  LaTeX       {r['latex']['norm_map']}")
+        lines.append(f"              {r['latex']['angle_map']}")
+    return "\n".join(lines)
+
+
+
+def angles_text(result, theory_only: bool) -> str:
+    rows = result["rows"]
+    if theory_only:
+        lines = [f"{'l':>9}  {'theta_theory':>22}  {'log_q_theory':>22}"]
+        lines += [f"{r['l']:>9}  {r['theta_theory']:>22.16g}  {r['log_q_theory']:>22.16g}" for r in rows]
+        return "\n".join(lines)
+
+    def fmt(v, spec):
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return "-".rjust(int(spec.split(".")[0]))
+        return format(v, spec)
+
+    head = (f"# {result['architecture']}: width {result['width']}, {result['seeds']} seeds, batch "
+            f"{result['batch']}, {result['sampler']} sampler" + (f", {result['bn']} BN" if result["bn"] else ""))
+    lines = [head, f"{'l':>6} {'theta_theory':>12} {'theta_mc':>10} {'+-se':>8} {'single_mean':>11} "
+             f"{'single_sd':>9} {'log_q_theory':>12} {'log_q_mc':>10}"]
+    notes = []
+    for r in rows:
+        lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {fmt(r['theta_mc'], '10.6f')} "
+                     f"{fmt(r['theta_mc_se'], '8.5f')} {fmt(r['theta_single_mean'], '11.6f')} "
+                     f"{fmt(r['theta_single_sd'], '9.5f')} {fmt(r['log_q_theory'], '12.5f')} "
+                     f"{fmt(r['log_q_mc'], '10.5f')}")
+        notes += [f"# l = {r['l']}: {k[:-5]}: {v}" for k, v in r.items() if k.endswith("_note")]
+    if result.get("theory_note"):
+        notes.append(f"# {result['theory_note']}")
+    return "\n".join(lines + notes)
+
+
+
+def number(v, spec=".6g", log10=None):
+    """A number for the text tables: the value, 10^x from its log10 where it overflows, or '-'."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return format(v, spec)
+    if log10 is not None and math.isfinite(log10):
+        return f"10^{log10:.4f}"
+    if (isinstance(v, float) and math.isinf(v)) or (isinstance(v, Missing) and "float64" in v.reason):
+        return "overflow"
+    return "-"
+
+
+def fisher_text(arch_name, args, params, n_params, theory, mc, why) -> str:
+    th = theory or {}
+    eta_mc = 2 / mc["lambda_max"] if mc["lambda_max"] else None
+    return "\n".join([
+        f"{arch_name}: depth {args.depth}, width {args.width}, T = {args.samples}, params {params} (P = {n_params})",
+        f"{'':<18}{'theory':>14}{'Monte Carlo':>16}{'+- se':>12}",
+        f"{'lambda_max':<18}{number(th.get('lambda_max'), log10=th.get('lambda_max_log10')):>14}"
+        f"{number(mc['lambda_max']):>16}{number(mc['lambda_max_se'], '.3g'):>12}",
+        f"{'mean eigenvalue':<18}{number(th.get('mean_eigenvalue')):>14}{number(mc['mean_eigenvalue']):>16}"
+        f"{number(mc['mean_eigenvalue_se'], '.3g'):>12}",
+        f"{'eta_max=2/lmax':<18}{number(th.get('eta_max'), log10=th.get('eta_max_log10')):>14}{number(eta_mc):>16}",
+        f"({args.seeds} networks, seed {args.seed}; {why or 'theory: infinite-width NTK (N -> oo at this L and T)'})"])
+
+
+def fisher_law_text(law: dict) -> str:
+    """The large-L laws with their accuracy (``anglefish fisher ARCH --law``)."""
+    acc = law["accuracy"]
+    lines = [f"{law['architecture']}: large-depth laws of the Fisher spectrum (parameters {law['params']}: "
+             f"{law['reading']}; N -> oo, T inputs)",
+             f"  lambda_max / N ~ {law['leading']}  ({law['class']})"]
+    if not acc.get("available", True):
+        return "\n".join(lines + [f"  accuracy: not available ({acc.get('reason')})"])
+    depths = [str(d) for d in acc["depths"]]
+    lines.append(f"  accuracy: exact / law at L = {', '.join(depths)} (exact: the infinite-width recursion; "
+                 f"T = {acc['samples_T']} where the law has T)")
+    head = f"    {'quantity':<17}{'law':<44}" + "".join(f"{'L=' + d:>10}" for d in depths)
+    lines.append(head)
+    for name, entry in acc["laws"].items():
+        shown = (entry.get("leading") or "not derived")
+        shown = shown if len(shown) <= 42 else shown[:39] + "..."
+        ratios = "".join(f"{number(entry['exact_over_leading'].get(d), '.4g'):>10}" for d in depths)
+        lines.append(f"    {name:<17}{shown:<44}{ratios}")
+        if entry.get("exact_over_corrected"):
+            corr = "".join(f"{number(entry['exact_over_corrected'].get(d), '.4g'):>10}" for d in depths)
+            lines.append(f"    {'  corrected':<17}{'(see below)':<44}{corr}")
+        lines.append(f"    {'':<17}{entry['convergence']}")
+    k1 = acc["laws"]["kappa1"]
+    if k1.get("closed_form"):
+        lines.append(f"  kappa1 exactly (every L): {k1['closed_form']}")
+    for name, entry in acc["laws"].items():
+        if entry.get("corrected"):
+            lines.append(f"  corrected {name}: {entry['corrected']}")
+    lines.append(f"  {acc['note']}")
+    return "\n".join(lines)
+
+
+def _ci(summary: dict, spec: str = ".4g") -> str:
+    if summary.get("mean") is None:
+        return "-"
+    if summary.get("lo") is None:
+        return f"{summary['mean']:{spec}}"
+    return f"{summary['mean']:{spec}}  [{summary['lo']:{spec}}, {summary['hi']:{spec}}]"
+
+
+def lr_text(out: dict) -> str:
+    s = out["summary"]
+    lines = [f"{out['architecture']}: depth {out['depth']}, width {out['width']}, T = {out['samples']}, "
+             f"{out['inits']} initialisations (seed {out['seed']}), targets {out['targets']}, {out['steps']} steps",
+             "  mean over initialisations [95% t-interval]:",
+             f"    lambda_max (F = K/T at initialisation)      {_ci(s['lambda_max'])}",
+             f"    infinite-width theory 2/lambda_max          "
+             + number(out["theory_eta"], log10=out.get("theory_eta_log10")),
+             f"    monotone decrease up to eta                 {_ci(s['eta_monotone'])}",
+             f"      in units of 2/lambda_max                  {_ci(s['ratio_monotone'], '.3f')}",
+             f"    training still converges up to eta          {_ci(s['eta_divergence'])}",
+             f"      in units of 2/lambda_max                  {_ci(s['ratio_divergence'], '.3f')}",
+             f"  (thresholds to {100 * out['resolution']:.1f}%; 'converges': the loss after {out['steps']} steps "
+             f"stays below {out['divergence_factor']:g} x L0; between the two thresholds lies the catapult phase)"]
+    missing = [name for name in ("monotone", "divergence") if s[f"eta_{name}"]["n"] < out["inits"]]
+    if missing:
+        lines.append(f"  not found up to 64 x 2/lambda_max for some initialisations: {', '.join(missing)}")
+    return "\n".join(lines)
+
+
+def claims_text(rows: list, meaning: dict, detail: bool = False) -> str:
+    """Every claim's verdict and reason; with ``detail`` its readings table too."""
+    width = max(len(r["id"]) for r in rows)
+    lines = ["verdicts (each the verdict of the claim's primary reading, the paper's words taken literally):"]
+    lines += [f"  {v:<24} {m}" for v, m in meaning.items()]
+    lines.append("")
+    for r in rows:
+        lines.append(f"{r['id']:<{width}}  {r['verdict']:<24} {r['source']}")
+        lines.append(f"{'':<{width}}  {r['statement']}")
+        lines.append(f"{'':<{width}}  why: {r['reason']}")
+        if r.get("condition"):
+            lines.append(f"{'':<{width}}  holds if: {r['condition']}; counterexample: "
+                         + ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                                     for k, v in (r.get("counterexample") or {}).items()))
+        if r.get("true_law"):
+            lines.append(f"{'':<{width}}  true law: {r['true_law']}")
+        readings = r.get("readings", [])
+        if detail or len(readings) > 1:
+            lines.append(f"{'':<{width}}  readings (the first is the primary one):")
+            for x in readings:
+                lines.append(f"{'':<{width}}    {x['verdict']:<24} {x['reading']} -- {x['quantity']}")
+    return "\n".join(lines)
