@@ -21,82 +21,11 @@ import warnings
 from . import __version__
 from . import validation as V
 from .errors import AnglefishError
-from .cli_text import angles_text, claims_text, derive_text, fisher_law_text, fisher_text, lr_text, number
+from .cli_text import (CONVENTION_TEXT, EPILOG_ANGLES, EPILOG_DERIVE, EPILOG_FIGURES, EPILOG_FISHER, EPILOG_LR,
+                       EPILOG_VERIFY, angles_text, claims_text, derive_text, fisher_law_text, fisher_text, lr_text)
 from .jsonout import Missing, dumps
 from .progress import Heartbeat, Progress
 from .verify.derivation import DEFAULT_DERIVE_DEPTH, depends_on_depth, derive_report  # noqa: F401 (re-exported)
-
-EPILOG_DERIVE = """\
-The derivation runs SymPy on the block list of ARCH: it derives the ReLU Gaussian
-kernel from the bivariate Gaussian integral, pushes (q_a, q_b, q_ab) through the
-block, expands the angle map at theta -> 0 and solves the resulting difference
-equation.  The law is then checked against the exact map iterated to --max-depth.
-
-examples:
-  anglefish derive resnet-bn
-  anglefish derive mlp --json --latex
-  anglefish derive 'resnet-scaled[erf]' --depth 50
-"""
-
-EPILOG_ANGLES = """\
-Depth is 0-based: row l is the state after l blocks (l = 0 is the input).  theta is in
-radians; log_q is the log of the per-unit second moment ||h||^2/N of an input with
-per-coordinate variance 1.  Runs are estimated first and refused beyond the memory
-budget or the time limit (see the README).
-
-examples:
-  anglefish angles mlp --depth 10 --theta0 0.5 --theory-only
-  anglefish angles resnet --depth 1000000 --theta0 1.5 --theory-only --every 100000 --json
-"""
-
-EPILOG_VERIFY = """\
-Exit status: 0 when every consistency check passes, 1 when one fails, 2 on bad input.
-Verdicts on the papers' claims never change the exit status.  Measured run times: see
-the README.
-
-examples:
-  anglefish verify --quick
-  anglefish verify --full --report results/ --seed 3
-"""
-
-EPILOG_FIGURES = """\
-Same seed => byte-identical CSVs.  Measured run times of --quick and of the full run:
-see the README.
-
-examples:
-  anglefish figures --quick
-  anglefish figures --only fig4,fig8 --out figs/ --format png
-  anglefish figures --only fig4,A1 --arch resnet2
-"""
-
-CONVENTION = """\
-Convention: T inputs with i.i.d. N(0, 1) coordinates in dimension N (= width); scalar
-readout f(x) = v^T h^L, v ~ N(0, 1/N); standard parameterisation; the empirical FIM
-F = (1/T) sum_t grad f(x_t) grad f(x_t)^T over all weights including v (P of them), the
-Hessian of (1/2T) sum (f - y)^2 at zero residual; mean eigenvalue m_lambda = tr F / P;
-eta_max = 2 / lambda_max.
-"""
-
-EPILOG_FISHER = CONVENTION + """\
---params layer:K restricts F to the weights of block K.
-
-examples:
-  anglefish fisher resnet --depth 5 --width 512 --samples 64 --seeds 8
-"""
-
-EPILOG_LR = CONVENTION + """\
-lr trains on all weights (F over all of them).
-
-examples:
-  anglefish lr resnet-bn --depth 5 --width 512 --samples 64 --json
-"""
-
-CONVENTION_TEXT = ("T inputs with i.i.d. N(0,1) coordinates in dimension N = width; f(x) = v^T h^L, "
-                   "v ~ N(0, 1/N); standard parameterisation; F = (1/T) sum_t grad f grad f^T over all "
-                   "weights including v (or those of --params); m_lambda = tr F / P; eta_max = 2/lambda_max; "
-                   "population BN is a fixed division, batch BN is differentiated through its statistics")
-
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad input in one line (an AnglefishError) instead of exiting."""

@@ -59,7 +59,8 @@ from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS
 from ..validation import check_choice, check_dtype, check_int
-from .network import Weights, backward, draw_weights, forward, new_pass, spawn_generators, uses_batch_bn
+from .network import (Weights, backward, draw_weights, forward, new_pass, spawn_generators, standard_normals,
+                      uses_batch_bn)
 
 #: refuse a batch-BN Gram whose Jacobian of all outputs would need more memory than this per seed
 BATCH_BN_MAX_BYTES = 8 * 2**30
@@ -167,10 +168,7 @@ def draw_inputs(dim: int, samples: int, rngs: list, dtype=np.float64) -> np.ndar
     dim = check_int(dim, "width/input dimension")
     samples = check_int(samples, "samples")
     dtype = check_dtype(dtype)
-    x = np.empty((len(rngs), dim, samples), dtype=dtype)
-    for s, g in enumerate(rngs):
-        g.standard_normal(out=x[s], dtype=dtype)
-    return x
+    return standard_normals(rngs, (dim, samples), dtype)
 
 
 # ----------------------------------------------------------------- whole network

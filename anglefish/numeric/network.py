@@ -66,6 +66,15 @@ class Weights:
                        list(self.owners))
 
 
+def standard_normals(rngs: list, shape, dtype=np.float64) -> np.ndarray:
+    """Standard normals of shape (S,) + shape, network s from generator s (numpy's sampler of
+    ``dtype``: float32 draws are another sample, not rounded float64 draws)."""
+    out = np.empty((len(rngs),) + tuple(shape), dtype=dtype)
+    for s, g in enumerate(rngs):
+        g.standard_normal(out=out[s], dtype=dtype)
+    return out
+
+
 @dataclass
 class InitContext:
     """What drawing a block's weights needs (the ``ctx`` of ``Block.init``)."""
@@ -79,11 +88,7 @@ class InitContext:
     owners: list = field(default_factory=list)
 
     def normal(self, shape) -> np.ndarray:
-        """Standard normals of shape (S,) + shape, seed s from generator s."""
-        out = np.empty((len(self.rngs),) + tuple(shape), dtype=self.dtype)
-        for s, g in enumerate(self.rngs):
-            g.standard_normal(out=out[s], dtype=self.dtype)
-        return out
+        return standard_normals(self.rngs, shape, self.dtype)
 
     def value(self, expr) -> float:
         return block_value(expr, self.block_index, self.depth)
@@ -194,4 +199,4 @@ def log_rms(h: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["BN_MODES", "InitContext", "Pass", "Weights", "backward", "draw_weights", "forward", "log_rms",
-           "new_pass", "spawn_generators", "uses_batch_bn"]
+           "new_pass", "spawn_generators", "standard_normals", "uses_batch_bn"]

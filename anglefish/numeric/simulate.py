@@ -34,7 +34,7 @@ from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS, block_value
 from ..validation import check_choice, check_dtype, check_int, recorded_depths
-from .network import draw_weights, log_rms, new_pass, spawn_generators
+from .network import draw_weights, log_rms, new_pass, spawn_generators, standard_normals
 
 SAMPLERS = ("gram", "dense")
 
@@ -95,10 +95,7 @@ class Context:
 
     def normal(self, shape) -> np.ndarray:
         """Standard normals of shape (S,) + shape, seed s from generator s."""
-        out = np.empty((len(self.rngs),) + tuple(shape), dtype=self.dtype)
-        for s, g in enumerate(self.rngs):
-            g.standard_normal(out=out[s], dtype=self.dtype)
-        return out
+        return standard_normals(self.rngs, shape, self.dtype)
 
     def value(self, expr) -> float:
         """A block parameter at the current block index and depth."""
