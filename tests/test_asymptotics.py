@@ -36,6 +36,7 @@ def test_law_solves_its_difference_equation(arch):
     assert sp.simplify(law.theta_l.subs(l, 0) - THETA0) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["mlp", "resnet"])
 def test_power_laws_within_two_percent_at_a_million_blocks(arch):
     law = depth_law(arch)

@@ -55,6 +55,7 @@ def test_iteration_keeps_relative_precision(arch):
         assert abs(mpmath.mpf(theta[-1, j]) / ref - 1) < 1e-11
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", PAPER)
 def test_iterating_to_a_million_blocks_is_finite_and_monotone(arch):
     theta = checkpoints(arch, CHECK_THETA0, CHECK_DEPTHS)

@@ -14,7 +14,7 @@ from anglefish.theory.ntk import kappa_numeric
 DEEP = (10**3, 10**4, 10**5)
 
 
-@pytest.mark.parametrize("arch", ["mlp", "resnet", "resnet-bn", "resnet2"])
+@pytest.mark.parametrize("arch", ["mlp", "resnet", "resnet-bn", pytest.param("resnet2", marks=pytest.mark.slow)])
 def test_exact_series_equals_the_mpmath_iteration(arch):
     series = exact_series(arch, (7, 60), block=2)
     for depth in (7, 60):

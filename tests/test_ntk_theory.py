@@ -248,6 +248,7 @@ def test_closed_forms_by_hand():
 
 
 # ------------------------------------------------------------------ large-L laws
+@pytest.mark.slow
 def test_kappa1_laws_are_the_limits_of_the_closed_forms():
     for arch in ARCHS:
         law = fisher_law(arch)

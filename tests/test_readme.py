@@ -2,6 +2,8 @@
 import pathlib
 import re
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -50,6 +52,7 @@ def same_up_to_last_digits(got: str, want: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_tour_output_is_current(capsys):
     """The console transcripts in the README are what the commands print now."""
     from anglefish.cli import main
