@@ -53,7 +53,7 @@ def _moment_by_quadrature(slopes, p, r, theta):
     return mpmath.quad(lambda x: phi(x) ** p * inner(x) * mpmath.npdf(x), [-mpmath.inf, 0, mpmath.inf])
 
 
-@pytest.mark.parametrize("act,slopes", [(RELU, (1, 0)), (LEAKY, (1, 0.2))])
+@pytest.mark.parametrize("act,slopes", [(RELU, (1, 0)), pytest.param(LEAKY, (1, 0.2), marks=pytest.mark.slow)])
 @pytest.mark.parametrize("p,r", [(2, 2), (3, 1), (4, 0), (1, 1)])
 @pytest.mark.parametrize("theta", [0.3, 1.2, 2.6])
 def test_fourth_moments_match_quadrature(act, slopes, p, r, theta):
@@ -62,6 +62,7 @@ def test_fourth_moments_match_quadrature(act, slopes, p, r, theta):
     assert closed == pytest.approx(float(_moment_by_quadrature(slopes, p, r, theta)), rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_mixed_degree_radial_factor_and_known_values():
     d = polar_expectation(1, 0, 3, 1, 0, 1)
     r = sp.Symbol("r", positive=True)
@@ -113,6 +114,7 @@ def test_relu_jacobian_is_prices_theorem():
     assert _numeric(J, S)[2, 2] == pytest.approx((math.pi - theta) / (2 * math.pi), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_linear_activation_covariance_is_wishart():
     """phi(x) = x: F = S, J = I, H = 0 and C = W(S) (the Wishart covariance)."""
     s = sp.Matrix(sp.symbols("s0:3", positive=True))
@@ -125,6 +127,7 @@ def test_linear_activation_covariance_is_wishart():
     np.testing.assert_allclose(_numeric(m.C(s), S), _numeric(wishart(s), S), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_erf_quadrature_moments_match_the_closed_kernel_and_prices_theorem():
     """erf by Gauss-Hermite: F equals the closed-form kernel; J and H equal its derivatives."""
     m = gaussian_moments(ERF)
@@ -141,6 +144,7 @@ def test_erf_quadrature_moments_match_the_closed_kernel_and_prices_theorem():
         np.testing.assert_allclose(H[i], np.array(hess.subs(sub).evalf(), dtype=float), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_erf_fourth_moments_match_a_trapezoid_rule():
     """C of erf (Gauss-Hermite) against a fine trapezoid rule on [-10, 10]^2 (spectrally accurate
     for smooth, fast-decaying integrands; a different quadrature from the one under test)."""
@@ -173,7 +177,7 @@ def test_erf_fourth_moments_match_a_trapezoid_rule():
 # ------------------------------------------------------------------ block rules, exact cases
 def test_deep_linear_network_is_a_wishart_random_walk():
     """h' = W h, W ~ N(0, 1/N): E K-hat is exact (dK = 0) and N Cov grows by W(K) per layer."""
-    arch = Architecture("linear-net-test", Serial(Dense(1), Act(LINEAR)))
+    arch = Architecture("linear-net-test", Serial(Dense(1)))
     eq = finite_width_maps(arch).equations
     K = sp.Matrix(STATE_SYMBOLS[:3])
     V = finite_width_maps(arch).state.V
@@ -203,7 +207,8 @@ def test_single_dense_residual_matches_the_direct_computation():
     assert sp.simplify(st.V - (wishart((1 + v) * K) - wishart(K))) == sp.zeros(3, 3)
 
 
-@pytest.mark.parametrize("arch", ["mlp", "resnet", "resnet-bn", "resnet2", "resnet-scaled", "mlp-bn"])
+@pytest.mark.parametrize("arch", ["mlp", "resnet-bn"] + [
+    pytest.param(a, marks=pytest.mark.slow) for a in ("resnet", "resnet2", "resnet-scaled", "mlp-bn")])
 def test_infinite_width_part_is_the_kernel_map(arch):
     depth, theta0 = 12, 1.1
     out = finite_width_theory(arch, depth, 256, theta0, at=list(range(depth + 1)))

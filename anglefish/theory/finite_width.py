@@ -91,6 +91,10 @@ theta0 = 1.2): relative error of theta_finite about 2% at sd/theta = 0.44, 6% at
 O(1/N) change of 1 - cos theta of the seed average is *not* an expansion parameter: for
 the MLP at L/N = 1/8 it exceeds 1 - cos theta itself while theta_finite stays within 2% of
 Monte Carlo, because E K-hat is what is expanded and the angle is an exact function of it.
+When an activation is not positively homogeneous (tanh, erf, GELU) the norm fluctuations
+reach the angle as well, and the sd of log K-hat_aa must also be at most MAX_ANGLE_SPREAD.
+The log-norm predictions of homogeneous networks carry no such limit: their log-variance
+(5 L/N for the ReLU MLP) is the first-order one, which the log-normal form keeps exact.
 The remainder is O(1/N^2) at fixed depth and measured to be within 0.3 (L/N)^2 radians on
 the issue's grid (the tolerance the tests use; see tests/test_finite_width_mc.py).
 
@@ -114,8 +118,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import AnglefishError
-from .activations import (THETA, Activation, Erf, PiecewiseLinear, QuadratureActivation, _gauss_hermite,
-                          polar_expectation)
+from .activations import THETA, Activation, Erf, PiecewiseLinear, QuadratureActivation, polar_expectation
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Dense, Residual, Scale, Serial
 
@@ -265,45 +268,72 @@ class HomogeneousMoments(GaussianMoments):
                           [m31 - f[0] * f[2], m13 - f[1] * f[2], m22 - f[2] ** 2]])
 
 
-#: Gauss-Hermite nodes per dimension for the finite-width moments of smooth activations
-FW_QUADRATURE_NODES = 120
+#: grid spacing, in units of the activation's argument, of the finite-width moments of smooth activations
+FW_GRID_SPACING = 0.2
+#: largest grid (points per dimension); beyond it the moments are reported as not resolved
+FW_GRID_MAX = 1601
+#: largest relative change of an entry between the grid and its every-other-point subgrid
+FW_GRID_TOLERANCE = 1e-7
 
 
 class QuadratureMoments(GaussianMoments):
-    """Smooth activations: every entry of F, J, H and C by 2-d Gauss-Hermite quadrature,
-    derivatives by Price's theorem (derivatives of phi and phi^2 taken by SymPy).  The
-    entries enter the symbolic maps as opaque functions FW_<name>_<entry>(S_aa, S_bb, S_ab)
-    that lambdify to the quadrature; one quadrature pass per distinct S is cached."""
+    """Smooth activations: every entry of F, J, H and C by a 2-d trapezoid rule in standard
+    normal coordinates, derivatives by Price's theorem (derivatives of phi and phi^2 by SymPy).
 
-    def __init__(self, activation: Activation, nodes: int = FW_QUADRATURE_NODES):
+    The fourth derivatives of phi that the curvature H needs vary on the activation's own
+    scale (~1 in its argument), so the grid spacing is FW_GRID_SPACING in the argument, i.e.
+    FW_GRID_SPACING / sqrt(max S) in standard normal coordinates on [-8, 8]^2 (a Gauss-Hermite
+    rule of fixed size misses them once S grows: with 120 nodes the erf curvature is off by a
+    factor 4 at S = 8).  The trapezoid rule is spectrally accurate for these smooth, Gaussian-
+    decaying integrands; its error is estimated by the every-other-point subgrid, and entries
+    whose estimate exceeds FW_GRID_TOLERANCE (relative to the largest entry of their kind) or
+    that need more than FW_GRID_MAX points per dimension are NaN, which the predictions report
+    as not resolved.  The entries enter the symbolic maps as opaque functions
+    FW_<name>_<entry>(S_aa, S_bb, S_ab) that lambdify to the quadrature; one pass per distinct S
+    is cached.
+    """
+
+    def __init__(self, activation: Activation):
         x = sp.Symbol("x", real=True)
         phi = activation.phi(x)
-        if phi.has(sp.Function) and any(isinstance(f, sp.core.function.AppliedUndef)
-                                        for f in phi.atoms(sp.Function)):
+        if any(isinstance(f, sp.core.function.AppliedUndef) for f in phi.atoms(sp.Function)):
             raise AnglefishError(
                 f"activation '{activation.name}': the finite-width theory needs phi as a SymPy "
                 "expression (its derivatives enter through Price's theorem)")
         self.activation = activation
         self.name = activation.name
-        self.nodes = nodes
         d_phi = [sp.lambdify(x, sp.diff(phi, x, k), ["scipy", "numpy"]) for k in range(5)]
         d_phi2 = [sp.lambdify(x, sp.diff(phi**2, x, k), ["scipy", "numpy"]) for k in range(5)]
         self._d = (d_phi, d_phi2)
         self._numeric = lru_cache(maxsize=4096)(self._all)
         self._functions = {}
 
-    def _expect(self, z, ww, S):
-        saa, sbb, sab = S
+    def _all(self, saa, sbb, sab):
+        n = int(math.ceil(16 * math.sqrt(max(saa, sbb, 1e-12)) / FW_GRID_SPACING)) | 1
+        fine, coarse = self._grid_moments(saa, sbb, sab, min(max(n, 201), FW_GRID_MAX))
+        out = [fine[0]]  # F: phi and phi^2 only, resolved on every grid used here
+        for a, b in zip(fine[1:], coarse[1:]):
+            scale = max(float(np.max(np.abs(a))), 1e-300)
+            bad = (np.abs(a - b) > FW_GRID_TOLERANCE * scale) | (n > FW_GRID_MAX)
+            out.append(np.where(bad, np.nan, a))
+        return tuple(out)
+
+    def _grid_moments(self, saa, sbb, sab, n):
+        """(F, J, H, C) on the n x n trapezoid grid and on its every-other-point subgrid."""
+        z = np.linspace(-8.0, 8.0, n)
+        w = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi) * (z[1] - z[0])
         c = max(-1.0, min(1.0, sab / math.sqrt(saa * sbb)))
         s = math.sqrt(max(0.0, 1.0 - c * c))
-        u = math.sqrt(saa) * z[:, None] + 0 * z[None, :]
+        u = math.sqrt(saa) * z
         v = math.sqrt(sbb) * (c * z[:, None] + s * z[None, :])
-        return lambda f, g: float(np.sum(ww * _call(f, u) * _call(g, v)))
+        results = []
+        for step in (1, 2):
+            ww = np.outer(w[::step], w[::step]) * step * step
+            uu, vv = u[::step, None], v[::step, ::step]
+            results.append(self._moments_from(lambda f, g: float(np.sum(ww * _call(f, uu) * _call(g, vv)))))
+        return results
 
-    def _all(self, saa, sbb, sab):
-        z, w = _gauss_hermite(self.nodes)
-        ww = np.outer(w, w)
-        e = self._expect(z, ww, (saa, sbb, sab))
+    def _moments_from(self, e):
         d_phi, d_phi2 = self._d
         one = _ONE
         F = np.array([e(d_phi2[0], one), e(one, d_phi2[0]), e(d_phi[0], d_phi[0])])
@@ -332,14 +362,25 @@ class QuadratureMoments(GaussianMoments):
         return F, J, H, C
 
     def _entry(self, key, index):
+        """The opaque SymPy function of one entry; F's derivatives are J's entries and J's are
+        H's (so that SymPy's chain rule works through them, e.g. for a residual's Jacobian)."""
         name = f"FW_{self.name}_{key}_{'_'.join(map(str, index))}"
         if name not in self._functions:
-            from sympy.utilities.lambdify import implemented_function
-
             numeric = self._numeric
             which = {"F": 0, "J": 1, "H": 2, "C": 3}[key]
-            self._functions[name] = implemented_function(
-                sp.Function(name), lambda a, b, c: float(numeric(float(a), float(b), float(c))[which][index]))
+            derivative = {"F": "J", "J": "H"}.get(key)
+            entry = self._entry
+
+            def imp(a, b, c, which=which, index=index):
+                return float(numeric(float(a), float(b), float(c))[which][index])
+
+            def fdiff(self, argindex=1, derivative=derivative, index=index):
+                if derivative is None:
+                    raise sp.ArgumentIndexError(self, argindex)
+                return entry(derivative, index + (argindex - 1,))(*self.args)
+
+            self._functions[name] = type(name, (sp.Function,), {"_imp_": staticmethod(imp), "fdiff": fdiff,
+                                                                 "nargs": 3})
         return self._functions[name]
 
     def F(self, S):
@@ -584,8 +625,14 @@ def _norm_predictions(K, dK, V, log_scale, n):
             "log_q_mean_theory": log_q_bar - s2 / 2, "log_q_sd_theory": math.sqrt(max(s2, 0.0))}
 
 
-def _angle_predictions(K, dK, V, n):
-    """Seed-averaged angle, and mean and sd of the single-network angle, with the validity test."""
+def _angle_predictions(K, dK, V, n, scale_free):
+    """Seed-averaged angle, and mean and sd of the single-network angle, with the validity test.
+    ``scale_free``: every activation is positively homogeneous, so norm fluctuations do not
+    reach the angle; otherwise they must be small too (sd of log K-hat_aa, K-hat_bb)."""
+    if not (np.all(np.isfinite(dK)) and np.all(np.isfinite(V))):
+        return {"theta_theory": _angle_of(*K), "angle_spread": None}, (
+            "the quadrature of the activation's Gaussian moments is not resolved at these second "
+            "moments (see finite_width.QuadratureMoments)")
     Kbar = K + dK / n
     theta_inf = _angle_of(*K)
     out = {"theta_theory": theta_inf}
@@ -602,6 +649,10 @@ def _angle_predictions(K, dK, V, n):
     if spread > MAX_ANGLE_SPREAD:
         reasons.append(f"single-network angle sd/theta = {spread:.2f} exceeds {MAX_ANGLE_SPREAD} "
                        "(L/N too large for the O(1/N) expansion)")
+    norm_spread = math.sqrt(max(V[0, 0] / K[0] ** 2, V[1, 1] / K[1] ** 2, 0.0) / n)
+    if not scale_free and norm_spread > MAX_ANGLE_SPREAD:
+        reasons.append(f"sd of log K-hat_aa = {norm_spread:.2f} exceeds {MAX_ANGLE_SPREAD}; the activation is "
+                       "not homogeneous, so norm fluctuations reach the angle (L/N too large)")
     if min(Kbar[0], Kbar[1]) <= 0:
         reasons.append("the O(1/N) shift makes a second moment non-positive")
     return out, ("; ".join(reasons) or None)
@@ -679,6 +730,7 @@ def finite_width_theory(arch: Architecture | str, depth: int, width: int, theta0
     arch = get_architecture(arch)
     width = _check_int(width, "width", 2)
     ls, K, dK, V, log_scale = iterate_moments(arch, depth, theta0, at=at)
+    scale_free = all(isinstance(b.activation, PiecewiseLinear) for b in arch.block.walk() if isinstance(b, Act))
     rows = []
     for i, l in enumerate(ls):
         pred = {"l": int(l)}
@@ -692,7 +744,7 @@ def finite_width_theory(arch: Architecture | str, depth: int, width: int, theta0
                          "single_mean_theory": float(theta0), "single_sd_theory": 0.0, "angle_spread": 0.0})
             reason = None
         else:
-            angles, reason = _angle_predictions(K[i], dK[i], V[i], float(width))
+            angles, reason = _angle_predictions(K[i], dK[i], V[i], float(width), scale_free)
             pred.update(angles)
         pred["valid"], pred["reason"] = reason is None, reason
         if reason is not None:
