@@ -112,7 +112,7 @@ def format_row(r) -> str:
 if __name__ == "__main__":  # pragma: no cover - a measurement script
     if sys.argv[1] == "grid":
         seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
-        grid_rows(seeds=seeds, out=lambda s: print(s, flush=True))
+        grid_rows(seeds=seeds, seed=1, out=lambda s: print(s, flush=True))  # the seeds of the slow test
     elif sys.argv[1] == "points":
         seeds, seed = int(sys.argv[2]), int(sys.argv[3])
         for k, spec in enumerate(sys.argv[4:]):

@@ -17,7 +17,7 @@ from anglefish.theory.activations import ERF, LINEAR, RELU, THETA, leaky_relu, p
 from anglefish.theory.architectures import Architecture
 from anglefish.theory.blocks import Act, Dense, Residual, Serial
 from anglefish.theory.evaluate import maps_for_depth
-from anglefish.theory.finite_width import (STATE_SYMBOLS, HomogeneousMoments, finite_width_maps,
+from anglefish.theory.finite_width import (STATE_SYMBOLS, HomogeneousMoments, describe, finite_width_maps,
                                            finite_width_theory, gaussian_moments, iterate_moments,
                                            piecewise_moment, wishart)
 
@@ -265,3 +265,10 @@ def test_bad_input_raises_one_line_errors(call, match):
 def test_homogeneous_moments_are_cached_per_activation():
     assert gaussian_moments(RELU) is gaussian_moments(RELU)
     assert isinstance(gaussian_moments(RELU), HomogeneousMoments)
+
+
+def test_describe_names_one_rule_per_block():
+    lines = describe("resnet")
+    assert any(line.strip().startswith("Dense(2): defer") for line in lines)
+    assert any("ReLU(): S = c K" in line for line in lines)
+    assert any("W(K + c G) - W(K)" in line for line in lines)

@@ -81,18 +81,20 @@ def test_a_wrong_correction_is_caught():
 @pytest.mark.slow
 def test_grid_finite_width_theory_against_monte_carlo():
     """mlp, resnet, resnet-bn x theta0 in {0.5, 1.2} x N in {128, ..., 1024} x L in {4, ..., N/8},
-    1024 seeds (87 points; about 3 min).
+    1024 seeds (108 points; a few minutes).  The table: `python tests/finite_width_mc.py grid`.
 
-    * every valid point within 4.5 SE + allowance (false-alarm rate 7e-6 per point, 6e-4 over
-      the grid) and at most 2 points beyond 3 SE + allowance (each 2.7e-3; P(>= 3 of 87) = 2e-3
-      for independent points);
-    * the single-network angle sd within 10% at every valid point (measured 0.93-1.09);
+    * every point is valid (sd/theta <= 0.5; measured at most 0.31);
+    * every point within 4.5 SE + allowance (false-alarm rate 7e-6 per point, 8e-4 over the
+      grid) and at most 2 points beyond 3 SE + allowance (each 2.7e-3; P(>= 3 of 108) = 3e-3
+      for independent points; measured: 1, z = 3.2 after the allowance);
+    * the single-network angle sd within 10% at every point (measured 0.957-1.084);
     * the infinite-width theory misses by more than 5 SE at every MLP and ResNet point with
-      L >= 64 (measured 7.7-22 SE).  At smaller L it does not always: a finding, see the report.
+      L >= 64 (measured 7.2-23.6 SE).  At L/N >= 1/16 with smaller L it does not always
+      (MLP 14 of 16 points, ResNet 8 of 16, ResNet+BN 0 of 16): a finding, see the report.
     """
     rows = grid_rows(seeds=1024, seed=1)
     valid = [r for r in rows if r["valid"]]
-    assert len(valid) >= len(rows) - 3
+    assert len(valid) == len(rows), [r for r in rows if not r["valid"]]
     z = np.array([(abs(r["theory_finite"] - r["mc"]) - allowance(r["L"], r["N"])) / r["se"] for r in valid])
     assert np.all(z <= 4.5), [r for r, zz in zip(valid, z) if zz > 4.5]
     assert np.sum(z > 3) <= 2
@@ -106,16 +108,17 @@ def test_grid_finite_width_theory_against_monte_carlo():
 # ------------------------------------------------------------------ width doubling
 @pytest.mark.slow
 @pytest.mark.parametrize("arch,theta0,depth,widths,seeds", [
-    ("mlp", 1.2, 16, (64, 128, 256), 2**20),
-    ("resnet", 1.2, 16, (64, 128, 256), 2**20),
+    ("mlp", 1.2, 16, (64, 128), 2**20),
+    ("resnet", 1.2, 16, (64, 128), 2**20),
 ])
 def test_error_falls_faster_than_one_over_width(arch, theta0, depth, widths, seeds):
-    """Per doubling of N at fixed depth: the infinite-width error falls by 1.6-2.4 (an O(1/N)
-    bias), the finite-width error by more than 2.5 (measured 3.3 and 3.4 for the MLP, N = 64 ->
-    128 -> 256, 2^20 seeds).  The threshold 2.5, not the issue's 3: the measured ratios exceed 3
-    in their point estimates, but their standard errors (0.2-0.4) do not resolve 3 at a usable
-    false-alarm rate; 2.5 separates O(1/N^2) from O(1/N) at 4 SE of log(ratio) (false alarm
-    < 1e-4)."""
+    """Per doubling of N at fixed depth (L = 16, N = 64 -> 128, 2^20 seeds, a few minutes each):
+    the infinite-width error falls by 1.6-2.4 (an O(1/N) bias; measured 1.79 MLP, 1.86 ResNet),
+    the finite-width error by more than 2.5 (measured on other seeds: 3.27 +- 0.21 MLP,
+    4.8 +- 0.9 ResNet; MLP 128 -> 256: 3.35 +- 0.4).  The threshold is 2.5, not the issue's 3:
+    the point estimates exceed 3, but their standard errors do not resolve 3 at a usable
+    false-alarm rate; 2.5 lies 4.1 (MLP) and 3.4 (ResNet) SE of log(ratio) below the measured
+    ratios (false alarm 2e-5 and 3e-4) and well above the ~2 of an uncorrected O(1/N) error."""
     err_inf, err_fin, se = [], [], []
     for width in widths:
         mc = pair_mc(arch, depth, theta0, width, seeds, seed=31 * width + 7, at=[depth])

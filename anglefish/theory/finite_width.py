@@ -104,8 +104,8 @@ as in ``recursion.py``); inputs with per-coordinate second moment 1 and exact an
 its population form (a fixed scaling by the population moment, as in the paper's proof).
 Activations: positively homogeneous piecewise-linear ones (ReLU, leaky ReLU) in closed
 form from the polar integrals of ``activations.polar_expectation``; erf and activations
-given as SymPy expressions by 2-d Gauss-Hermite quadrature, with derivatives of F by
-Price's theorem  d^(i+j+k) E[f(u) g(v)] / dS_aa^i dS_bb^j dS_ab^k
+given as SymPy expressions by a 2-d trapezoid rule (see QuadratureMoments), with derivatives
+of F by Price's theorem  d^(i+j+k) E[f(u) g(v)] / dS_aa^i dS_bb^j dS_ab^k
 = 2^-(i+j) E[f^(2i+k)(u) g^(2j+k)(v)].
 """
 from __future__ import annotations
@@ -236,7 +236,6 @@ class HomogeneousMoments(GaussianMoments):
         s = sp.sqrt(p[0] * p[1])
         c = p[2] / s
         u0, u1, u2 = (sp.Symbol(f"_u{k}") for k in range(3))
-        fab = s * u0
         grad = [sp.diff(s, x) * u0 + s * u1 * sp.diff(c, x) for x in p]
         hess = sp.zeros(3, 3)
         for j, xj in enumerate(p):
@@ -446,6 +445,7 @@ def finite_width_rule(block: Block, state: MomentState) -> MomentState:
 
 @finite_width_rule.register
 def _(block: Serial, state):
+    """the blocks' rules in order"""
     for b in block.blocks:
         state = finite_width_rule(b, state)
     return state
@@ -453,17 +453,20 @@ def _(block: Serial, state):
 
 @finite_width_rule.register
 def _(block: Dense, state):
+    """defer: rows i.i.d. N(0, v K-hat) given the layer below (Wishart-sampled by a linear consumer)"""
     state = materialize(state)
     return replace(state, defer=block.variance, m=block.variance * state.m)
 
 
 @finite_width_rule.register
 def _(block: Scale, state):
+    """K, dK -> a^2 K, a^2 dK; V -> a^4 V (a deferred Gaussian: its factor times a^2)"""
     return _scaled(state, block.alpha**2)
 
 
 @finite_width_rule.register
 def _(block: BatchNorm, state):
+    """population BN: a fixed scaling by 1/m (m the population second moment), as Scale"""
     if block.kind != "population":
         raise AnglefishError("BatchNorm(kind='batch') has no finite-width moment closure (its statistics "
                              "couple the whole mini-batch); use kind='population'")
@@ -473,6 +476,7 @@ def _(block: BatchNorm, state):
 
 @finite_width_rule.register
 def _(block: Act, state):
+    """S = c K: K' = F(S), dK' = J c dK + (1/2) H : c^2 V, V' = J c^2 V J^T + C(S)"""
     if state.defer is None:
         raise AnglefishError(
             f"{block!r} reads a signal that is not conditionally Gaussian at finite width (no Dense, "
@@ -489,6 +493,8 @@ def _(block: Act, state):
 
 @finite_width_rule.register
 def _(block: Residual, state):
+    """branch ends deferred (c, G): K' = K + c G, dK' = dK + c dG,
+    V' = V + c (V J_B^T + J_B V) + c^2 V_G + W(K + c G) - W(K)"""
     skip = materialize(state)
     P = sp.Matrix([sp.Dummy(f"p_{n}", positive=True) for n in COMPONENTS])  # fresh: residuals may nest
     out = finite_width_rule(block.branch, MomentState(P, skip.dK, skip.V, skip.m))
@@ -502,6 +508,23 @@ def _(block: Residual, state):
     Vh = skip.V
     V = Vh + c * (Vh * Jb.T + Jb * Vh) + c**2 * VG + wishart(skip.K + c * G) - wishart(skip.K)
     return MomentState(skip.K + c * G, skip.dK + c * dG, V, skip.m + out.m.subs(back))
+
+
+def describe(arch: Architecture | str) -> list[str]:
+    """The O(1/N) rule applied by each block of ``arch``, one line per block (depth first)."""
+    arch = get_architecture(arch)
+    lines = []
+
+    def walk(block, indent):
+        rule = finite_width_rule.dispatch(type(block))
+        doc = " ".join((rule.__doc__ or "no finite-width rule").split())
+        lines.append(f"{'  ' * indent}{type(block).__name__ if isinstance(block, Serial) else repr(block)}: {doc}")
+        for child in block.children():
+            walk(child, indent + 1)
+
+    walk(arch.block, 0)
+    lines.append("block output: materialised (Wishart step if it ends deferred) and measured")
+    return lines
 
 
 # ------------------------------------------------------------------ the one-block map
@@ -580,8 +603,8 @@ def finite_width_maps(arch: Architecture | str) -> FiniteWidthMaps:
 
 
 @lru_cache(maxsize=None)
-def _compiled(arch_name: str):
-    maps = finite_width_maps(arch_name)
+def _compiled(arch: Architecture):
+    maps = finite_width_maps(arch)
     args = STATE_SYMBOLS + (BLOCK_INDEX, DEPTH)
     step = sp.lambdify(args, maps.outputs(), modules=["math"], cse=True)
     first = sp.lambdify(args, maps.outputs(maps.first), modules=["math"], cse=True)
@@ -680,7 +703,7 @@ def iterate_moments(arch: Architecture | str, depth: int, theta0: float, at=None
         if ls[0] < 0 or ls[-1] > depth:
             raise AnglefishError(f"recorded depths must lie in [0, {depth}], got {list(at)}")
     maps = finite_width_maps(arch)
-    step, first = _compiled(arch.name)
+    step, first = _compiled(arch)
     # theta0 = 0: identical inputs; the aa-components do not depend on theta0, so run at pi/2
     start = theta0 if theta0 > 0 else math.pi / 2
     x = [1.0, 1.0, math.cos(start)] + [0.0] * 9 + [1.0]
@@ -758,6 +781,6 @@ def finite_width_theory(arch: Architecture | str, depth: int, width: int, theta0
     return result
 
 
-__all__ = ["MomentState", "GaussianMoments", "HomogeneousMoments", "QuadratureMoments", "FiniteWidthMaps",
+__all__ = ["describe", "MomentState", "GaussianMoments", "HomogeneousMoments", "QuadratureMoments", "FiniteWidthMaps",
            "finite_width_rule", "gaussian_moments", "finite_width_maps", "finite_width_theory",
            "iterate_moments", "materialize", "wishart", "piecewise_moment", "MAX_ANGLE_SPREAD"]
