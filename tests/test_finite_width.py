@@ -272,3 +272,12 @@ def test_describe_names_one_rule_per_block():
     assert any(line.strip().startswith("Dense(2): defer") for line in lines)
     assert any("ReLU(): S = c K" in line for line in lines)
     assert any("W(K + c G) - W(K)" in line for line in lines)
+
+
+def test_resnet_norm_carried_in_logs_past_float64_overflow():
+    """ResNet: q doubles per block, V grows like 4^L (4^600 ~ 1e361 overflows float64); the
+    evaluator rescales the state and carries the log."""
+    out = finite_width_theory("resnet", 600, 10**6, 1.0)
+    assert out["valid"]
+    assert out["log_q_theory"] == pytest.approx(600 * math.log(2), rel=1e-12)
+    assert math.isfinite(out["log_q_sd_theory"]) and 0 < out["log_q_sd_theory"] < 1
