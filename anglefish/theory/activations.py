@@ -49,7 +49,7 @@ class KernelDerivation:
     radial: sp.Expr  # int_0^oo r^(2d+1) e^{-r^2/2} dr / (2 pi)
     angular: sp.Expr  # int over the circle of f(cos t) g(cos(t - theta)) dt, theta in [0, pi]
     unit_kernel: sp.Expr  # radial * angular: the kernel at unit variances, a function of THETA
-    degree: int  # total homogeneity degree of f(u) g(v) in (sqrt q_a, sqrt q_b) is (d, d)
+    degree: int | tuple  # f(u) g(v) has degrees (d, d) in (sqrt q_a, sqrt q_b); (d_f, d_g) if they differ
 
 
 def _polar_expectation(pos_f, neg_f, pos_g, neg_g, degree: int) -> KernelDerivation:
@@ -57,7 +57,23 @@ def _polar_expectation(pos_f, neg_f, pos_g, neg_g, degree: int) -> KernelDerivat
 
     ``pos_f``/``neg_f`` are the coefficients of f on x > 0 / x < 0 (likewise g).
     """
-    radial = sp.integrate(_R ** (2 * degree + 1) * sp.exp(-_R**2 / 2), (_R, 0, sp.oo)) / (2 * sp.pi)
+    return polar_expectation(pos_f, neg_f, degree, pos_g, neg_g, degree)
+
+
+@lru_cache(maxsize=None)
+def polar_expectation(pos_f, neg_f, degree_f: int, pos_g, neg_g, degree_g: int) -> KernelDerivation:
+    """E[f(u) g(v)] at unit variances and angle THETA for f(x) = c_f(sign x) x^degree_f and
+    g(x) = c_g(sign x) x^degree_g, homogeneous of possibly different degrees.
+
+    ``pos_f``/``neg_f`` are the coefficients c_f(+1)/c_f(-1) (likewise g); degree 0 with
+    both coefficients 1 is the constant 1.  Radial factor int r^(d_f+d_g+1) e^{-r^2/2} dr / 2pi,
+    angular factor int f(cos t) g(cos(t - theta)) dt over the circle.  With variances q_a, q_b
+    the expectation is q_a^(d_f/2) q_b^(d_g/2) times ``unit_kernel``.  (Used for the fourth
+    moments E[phi(u)^2 phi(v)^2], E[phi(u)^3 phi(v)], E[phi(u)^4] of the finite-width theory.)
+    """
+    pos_f, neg_f, pos_g, neg_g = (sp.sympify(c) for c in (pos_f, neg_f, pos_g, neg_g))
+    total = degree_f + degree_g
+    radial = sp.integrate(_R ** (total + 1) * sp.exp(-_R**2 / 2), (_R, 0, sp.oo)) / (2 * sp.pi)
     # For theta in [0, pi] these break points are in increasing order; on each arc the
     # signs of cos t and cos(t - theta) are constant.
     cuts = [-sp.pi / 2, THETA - sp.pi / 2, sp.pi / 2, THETA + sp.pi / 2, 3 * sp.pi / 2]
@@ -72,10 +88,11 @@ def _polar_expectation(pos_f, neg_f, pos_g, neg_g, degree: int) -> KernelDerivat
         cg = pos_g if s2 > 0 else neg_g
         if cf == 0 or cg == 0:
             continue
-        integrand = cf * cg * sp.cos(_T) ** degree * sp.cos(_T - THETA) ** degree
+        integrand = cf * cg * sp.cos(_T) ** degree_f * sp.cos(_T - THETA) ** degree_g
         angular += sp.integrate(integrand, (_T, lo, hi))
     angular = sp.simplify(angular)
     unit = sp.simplify(radial * angular)
+    degree = degree_f if degree_f == degree_g else (degree_f, degree_g)
     return KernelDerivation(radial=radial, angular=angular, unit_kernel=unit, degree=degree)
 
 
