@@ -132,6 +132,14 @@ class Activation:
         """phi' elementwise for numpy arrays (generic: SymPy's derivative of phi, lambdified)."""
         return _numpy_functions(self)[1]
 
+    def finite_width_moments(self):
+        """The Gaussian moments to fourth order the finite-width theory needs (F, J, H, C;
+        :mod:`anglefish.theory.finite_width_moments`): generic activations by quadrature, where phi
+        is a SymPy expression."""
+        from .finite_width_moments import quadrature_moments
+
+        return quadrature_moments(self)
+
     def log_second_moment(self, log_m: float) -> float:
         """log E phi(u)^2 for u ~ N(0, exp(log_m)): the population moment after the activation (nan if
         the activation has no Gaussian kernel, so that a later population BN refuses)."""
@@ -172,6 +180,12 @@ class PiecewiseLinear(Activation):
         return 1
 
     homogeneous = True
+
+    def finite_width_moments(self):
+        """Closed forms from the polar integrals (:class:`~.finite_width_moments.HomogeneousMoments`)."""
+        from .finite_width_moments import homogeneous_moments
+
+        return homogeneous_moments(self)
 
     def numpy_phi(self):
         a_pos, a_neg = float(self.slope_pos), float(self.slope_neg)

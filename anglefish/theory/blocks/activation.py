@@ -97,6 +97,22 @@ class Act(Block):
     def homogeneous(self):
         return self.activation.homogeneous
 
+    def finite_width(self, state):
+        """S = c K: K' = F(S), dK' = J c dK + (1/2) H : c^2 V, V' = J c^2 V J^T + C(S)"""
+        from ..finite_width import MomentState
+
+        if state.defer is None:
+            raise AnglefishError(
+                f"{self!r} reads a signal that is not conditionally Gaussian at finite width (no Dense, or "
+                "scaling/population BN after a Dense, before it); the O(1/N) closure does not apply")
+        moments = self.activation.finite_width_moments()
+        c = state.defer
+        S = c * state.K
+        F, J, H = moments.derivatives(S)
+        dS, VS = c * state.dK, c**2 * state.V
+        curvature = sp.Matrix([sum(H[i][j, k] * VS[j, k] for j in range(3) for k in range(3)) for i in range(3)])
+        return MomentState(F, J * dS + curvature / 2, J * VS * J.T + moments.C(S), moments.population(state.m))
+
 
 def ReLU() -> Act:
     """The rectifier phi(u) = max(0, u) as a block."""

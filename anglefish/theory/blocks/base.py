@@ -11,6 +11,8 @@ theory (SymPy, infinite width)
     ``pair_supported()`` / ``pair_step(q, d, log_m, l, depth)``
                                       the stable numeric pair map (gap d = q - q_ab carried without
                                       cancellation); supported only for positively homogeneous maps
+    ``finite_width(state)``           the O(1/N) moment closure (:mod:`anglefish.theory.finite_width`):
+                                      mean, shift and covariance of the empirical second moments
 numeric (numpy, finite width)
     ``needs_units()`` / ``gram_step(sig, ctx, need_units)``
                                       the exact Gram sampler (:mod:`anglefish.numeric.simulate`)
@@ -47,8 +49,8 @@ BLOCK_INDEX = sp.Symbol("l", integer=True, nonnegative=True)
 DEPTH = sp.Symbol("L", integer=True, positive=True)
 
 #: every rule a block type must define (see the module docstring)
-RULES = ("kernel", "ntk_backward", "weight_count", "pair_supported", "pair_step", "needs_units", "gram_step",
-         "init", "forward", "backward", "homogeneous")
+RULES = ("kernel", "ntk_backward", "weight_count", "pair_supported", "pair_step", "finite_width", "needs_units",
+         "gram_step", "init", "forward", "backward", "homogeneous")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ class Block:
         raise NotImplementedError
 
     def pair_step(self, q, d, log_m: float, l: int, depth: int):
+        raise NotImplementedError
+
+    def finite_width(self, state):
         raise NotImplementedError
 
     def needs_units(self) -> bool:

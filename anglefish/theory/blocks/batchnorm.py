@@ -127,3 +127,12 @@ class BatchNorm(Block):
 
     def homogeneous(self):
         return self.kind == "population"  # a fixed scaling; batch statistics are scale-invariant
+
+    def finite_width(self, state):
+        """population BN: a fixed scaling by 1/m (m the population second moment), as Scale"""
+        from ..finite_width import scaled
+
+        if self.kind != "population":
+            raise AnglefishError("BatchNorm(kind='batch') has no finite-width moment closure (its statistics "
+                                 "couple the whole mini-batch); use kind='population'")
+        return replace(scaled(state, 1 / state.m), m=sp.Integer(1))

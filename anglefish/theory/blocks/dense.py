@@ -86,3 +86,12 @@ class Dense(Block):
 
     def homogeneous(self):
         return True
+
+    def finite_width(self, state):
+        """defer: rows i.i.d. N(0, v K-hat) given the layer below (Wishart-sampled by a linear consumer)"""
+        from dataclasses import replace
+
+        from ..finite_width import materialize
+
+        state = materialize(state)
+        return replace(state, defer=self.variance, m=self.variance * state.m)

@@ -124,3 +124,24 @@ class Residual(Block):
 
     def homogeneous(self):
         return self.branch.homogeneous()
+
+    def finite_width(self, state):
+        """branch ends deferred (c, G): K' = K + c G, dK' = dK + c dG,
+        V' = V + c (V J_B^T + J_B V) + c^2 V_G + W(K + c G) - W(K)"""
+        import sympy as sp
+
+        from ..finite_width import COMPONENTS, MomentState, materialize, wishart
+
+        skip = materialize(state)
+        P = sp.Matrix([sp.Dummy(f"p_{n}", positive=True) for n in COMPONENTS])  # fresh: residuals may nest
+        out = self.branch.finite_width(MomentState(P, skip.dK, skip.V, skip.m))
+        if out.defer is None:
+            raise AnglefishError(f"{self!r}: the finite-width rule needs a branch that ends in a Dense "
+                                 "(optionally followed by scalings)")
+        back = dict(zip(P, skip.K))
+        Jb = out.K.jacobian(P).subs(back)
+        c = out.defer.subs(back)
+        G, dG, VG = out.K.subs(back), out.dK.subs(back), out.V.subs(back)
+        Vh = skip.V
+        V = Vh + c * (Vh * Jb.T + Jb * Vh) + c**2 * VG + wishart(skip.K + c * G) - wishart(skip.K)
+        return MomentState(skip.K + c * G, skip.dK + c * dG, V, skip.m + out.m.subs(back))

@@ -71,3 +71,9 @@ class Scale(Block):
 
     def homogeneous(self):
         return True
+
+    def finite_width(self, state):
+        """K, dK -> a^2 K, a^2 dK; V -> a^4 V (a deferred Gaussian: its factor times a^2)"""
+        from ..finite_width import scaled
+
+        return scaled(state, self.alpha**2)

@@ -95,3 +95,9 @@ class Serial(Block):
 
     def homogeneous(self):
         return all(b.homogeneous() for b in self.blocks)
+
+    def finite_width(self, state):
+        """the blocks' rules in order"""
+        for b in self.blocks:
+            state = b.finite_width(state)
+        return state
