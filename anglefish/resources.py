@@ -253,7 +253,8 @@ def estimate_angles(arch, depth: int, width: int, seeds: int, batch: int | None 
         mem_flags["pair statistics"] = "--seeds or --depth, or raise --every"
         per_layer = LAYER_SECONDS + NORMAL_SECONDS * width * b + 2.0 * width * b * b / FLOP_RATE
         if sampler == "dense":
-            mem["weight matrices"] = float(seeds) * width * width * _F8 * 1.1
+            # the dense sampler holds one repeated block's weights at a time (all its Dense layers)
+            mem["weight matrices"] = float(seeds) * width * width * _F8 * 1.1 * max(shape.dense, 1)
             mem_flags["weight matrices"] = "--width or --seeds, or use --sampler gram"
             per_layer += NORMAL_SECONDS * float(width) * width + 2.0 * width * width * b / FLOP_RATE
         time["simulation"] = float(depth) * seeds * max(shape.dense, 1) * per_layer
