@@ -20,12 +20,26 @@ import warnings
 
 from . import __version__
 from . import validation as V
+from .cli_text import (
+    CONVENTION_TEXT,
+    EPILOG_ANGLES,
+    EPILOG_DERIVE,
+    EPILOG_FIGURES,
+    EPILOG_FISHER,
+    EPILOG_LR,
+    EPILOG_VERIFY,
+    angles_text,
+    claims_text,
+    derive_text,
+    fisher_law_text,
+    fisher_text,
+    lr_text,
+)
 from .errors import AnglefishError
-from .cli_text import (CONVENTION_TEXT, EPILOG_ANGLES, EPILOG_DERIVE, EPILOG_FIGURES, EPILOG_FISHER, EPILOG_LR,
-                       EPILOG_VERIFY, angles_text, claims_text, derive_text, fisher_law_text, fisher_text, lr_text)
 from .jsonout import Missing, dumps
 from .progress import Heartbeat, Progress
 from .verify.derivation import DEFAULT_DERIVE_DEPTH, depends_on_depth, derive_report  # noqa: F401 (re-exported)
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad input in one line (an AnglefishError) instead of exiting."""

@@ -40,7 +40,7 @@ ANGLES = [  # (arch, depth, width, seeds, batch, sampler, every): signals, dense
     ("mlp", 1000, 16, 8, None, "gram", 1),
     pytest.param("resnet-bn", 20, 512, 32, 32, "gram", 1, marks=slow),
     pytest.param("resnet", 4, 256, 16, None, "dense", 1, marks=slow),
-    pytest.param("mlp", 1500, 16, 8, None, "gram", 500, marks=slow),
+    pytest.param("mlp", 1500, 16, 8, None, "gram", 1, marks=slow),
     pytest.param("mlp[tanh]", 10, 2048, 64, None, "gram", 1, marks=slow),
 ]
 

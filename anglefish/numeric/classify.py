@@ -56,13 +56,20 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS
 from ..validation import check_choice, check_int
-from .network import Pass, Weights, backward, draw_weights, forward, new_pass
+from .network import (
+    Pass,
+    Weights,
+    backward,
+    draw_weights,
+    forward,
+    new_pass,
+    one_blas_thread,
+)
 
 HEAD = "softmax over 2 classes (z = U a + b), cross-entropy"
 HEAD_INPUTS = ("population", "raw")
@@ -214,7 +221,7 @@ def refresh_bn_statistics(clf: Classifier, x_train) -> Classifier:
         return clf
     h = _as_batch(clf, x_train)
     p = _pass(clf, "record")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         _forward_hidden(clf, h, p)
     clf.bn_statistics = p.recorded
     return clf
@@ -223,7 +230,7 @@ def refresh_bn_statistics(clf: Classifier, x_train) -> Classifier:
 def hidden_features(clf: Classifier, x) -> np.ndarray:
     """The last hidden layer h^L (S, n, N) of rows ``x`` (n, D), in evaluation mode."""
     h = _as_batch(clf, x)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         out = _forward_hidden(clf, h, _pass(clf, "fixed"))[0]
     return out.transpose(0, 2, 1)
 
@@ -337,7 +344,7 @@ def train_classifier(arch: Architecture | str, x_train, y_train, depth: int, see
     steps = n // bs
     history = np.empty((settings.epochs, seeds))
     # overflow in a diverging run is caught below (non-finite loss) and reported as one error
-    with threadpool_limits(limits=1, user_api="blas"), np.errstate(over="ignore", invalid="ignore"):
+    with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(settings.epochs):
             perms = np.stack([g.permutation(n) for g in rngs])
             total = np.zeros(seeds)

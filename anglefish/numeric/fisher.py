@@ -59,8 +59,16 @@ from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS
 from ..validation import check_choice, check_dtype, check_int
-from .network import (Weights, backward, draw_weights, forward, new_pass, spawn_generators, standard_normals,
-                      uses_batch_bn)
+from .network import (
+    Weights,
+    backward,
+    draw_weights,
+    forward,
+    new_pass,
+    spawn_generators,
+    standard_normals,
+    uses_batch_bn,
+)
 
 #: refuse a batch-BN Gram whose Jacobian of all outputs would need more memory than this per seed
 BATCH_BN_MAX_BYTES = 8 * 2**30

@@ -47,12 +47,20 @@ import math
 from collections import OrderedDict
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
-from ..theory.generalization import (ACTIVATIONS, KINDS, gap_architecture, least_squares_reference,
-                                     linear_population_loss, linearized_gd, pl_constant, stability_bound)
+from ..theory.generalization import (
+    ACTIVATIONS,
+    KINDS,
+    gap_architecture,
+    least_squares_reference,
+    linear_population_loss,
+    linearized_gd,
+    pl_constant,
+    stability_bound,
+)
 from .fisher import _mean_se, check_int, init_params, network_outputs, ntk_gram
+from .network import one_blas_thread
 from .training import gradient_descent
 
 TASKS = ("teacher", "digits")
@@ -316,7 +324,7 @@ def gap_study(quick: bool = True, seed: int = 0, progress=None, **overrides) -> 
     units = [(a, k, int(L), int(n_)) for a in s["activations"] for L in s["depths"] for n_ in s["ns"]
              for k in s["kinds"]]
     runs = []
-    with threadpool_limits(1):
+    with one_blas_thread():
         for i, (a, k, L, n_) in enumerate(units, start=1):
             runs.append(gap_run(a, k, L, n_, task, seed, int(s["steps"]), s["checkpoints"], float(s["lr_factor"]),
                                 bool(s["stability"])))

@@ -180,6 +180,21 @@ def backward(weights: Weights, caches: list, g: np.ndarray, ctx: Pass, lowest_bl
     return g
 
 
+_CONTROLLER = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (the many small batched products of the samplers
+    and of gradient descent run 10-50x slower on a multi-threaded BLAS).  The loaded libraries are
+    scanned once per process (threadpoolctl), not on every call."""
+    global _CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def spawn_generators(seed: int, count: int) -> list:
     """``count`` independent generators spawned from SeedSequence(seed): generator s drives network s."""
     return generators(seed, count)
@@ -199,4 +214,4 @@ def log_rms(h: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["BN_MODES", "InitContext", "Pass", "Weights", "backward", "draw_weights", "forward", "log_rms",
-           "new_pass", "spawn_generators", "standard_normals", "uses_batch_bn"]
+           "new_pass", "one_blas_thread", "spawn_generators", "standard_normals", "uses_batch_bn"]

@@ -28,13 +28,19 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS, block_value
 from ..validation import check_choice, check_dtype, check_int, recorded_depths
-from .network import draw_weights, log_rms, new_pass, spawn_generators, standard_normals
+from .network import (
+    draw_weights,
+    log_rms,
+    new_pass,
+    one_blas_thread,
+    spawn_generators,
+    standard_normals,
+)
 
 SAMPLERS = ("gram", "dense")
 
@@ -186,7 +192,7 @@ def simulate(arch: Architecture | str, inputs: np.ndarray, depth: int, width: in
     inputs = np.asarray(inputs, dtype=dtype)
     if inputs.ndim != 3 or inputs.shape[0] != len(rngs) or inputs.shape[2] < 2:
         raise AnglefishError("inputs must have shape (seeds, dim, batch) with batch >= 2")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         # the samplers' many small batched products run 10-50x slower on a
         # multi-threaded BLAS (thread start-up per call); one thread is fastest here
         run = _gram_run if sampler == "gram" else _dense_run

@@ -8,6 +8,7 @@ import numpy as np
 from ..errors import AnglefishError
 from ..validation import check_int
 
+
 def pearson_with_ci(x, y, level: float = 0.95, controls: int = 0) -> dict:
     """Pearson correlation of paired samples with its Fisher-z confidence interval.
 

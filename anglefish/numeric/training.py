@@ -25,15 +25,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS
 from ..validation import check_choice, check_dtype, check_int
-from .fisher import (Params, _backward_network, _check_inputs, _forward_network,
-                     draw_inputs, init_params, ntk_gram)
-from .network import Weights, spawn_generators
+from .fisher import (
+    Params,
+    _backward_network,
+    _check_inputs,
+    _forward_network,
+    draw_inputs,
+    init_params,
+    ntk_gram,
+)
+from .network import Weights, one_blas_thread, spawn_generators
 
 TARGETS = ("teacher", "sign")
 #: A step "raises the loss" when L_{k+1} > L_k (1 + RISE_RTOL) while L_k >= CONVERGED x L_0.
@@ -447,7 +453,7 @@ def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, s
     """
     steps = check_int(steps, "steps")
     refine = check_int(refine, "refine")
-    with threadpool_limits(limits=1, user_api="blas"):  # many small batched products: one thread is fastest
+    with one_blas_thread():  # many small batched products: one thread is fastest
         problem = _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits)
         return _thresholds(*problem, seed, steps, targets, bn, refine, divergence_factor, progress)
 

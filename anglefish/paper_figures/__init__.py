@@ -9,8 +9,17 @@ and ``manifest.json`` into ``<out_dir>/NAME/`` without overwriting files anglefi
     render(["fig4", "A1"], "figures", quick=True, seed=0)
 """
 from .base import PAPER_ARCHITECTURES, FigureParams, Table, derive_seed, settings
-from .registry import (FORMATS, figure_bytes, figure_key, figure_names, figures, get_figure, register_figure,
-                       render, resolve)
+from .registry import (
+                       FORMATS,
+                       figure_bytes,
+                       figure_key,
+                       figure_names,
+                       figures,
+                       get_figure,
+                       register_figure,
+                       render,
+                       resolve,
+)
 
 __all__ = ["FORMATS", "PAPER_ARCHITECTURES", "FigureParams", "Table", "derive_seed", "figure_bytes",
            "figure_key", "figure_names", "figures", "get_figure", "register_figure", "render", "resolve",

@@ -102,8 +102,8 @@ def _embed(x: np.ndarray, width: int) -> np.ndarray:
 
 def compute(params: FigureParams) -> Table:
     from ..numeric import given_inputs, pair_statistics, simulate, spawn_generators
-    from ..numeric.study import cached_dataset
     from ..numeric.data import pick_pair
+    from ..numeric.study import cached_dataset
     from ..theory.evaluate import maps_for_depth
 
     s = settings(params, FULL, QUICK)

@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import AnglefishError
-from .blocks import DEPTH, BatchNorm, Block, Dense, ReLU, Residual, Scale, Serial, check_complete
+from .blocks import (
+    DEPTH,
+    BatchNorm,
+    Block,
+    Dense,
+    ReLU,
+    Residual,
+    Scale,
+    Serial,
+    check_complete,
+)
 from .cache import clear_caches
 
 

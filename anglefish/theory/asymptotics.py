@@ -18,9 +18,8 @@ l -> infinity because the neglected terms of the difference equation sum to o(y_
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp

@@ -25,10 +25,10 @@ import numpy as np
 import sympy as sp
 
 from ..errors import AnglefishError
+from ..validation import check_angles, recorded_depths
 from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH
-from ..validation import check_angles, recorded_depths
 from .cache import memoize
 from .recursion import M, derive_maps
 

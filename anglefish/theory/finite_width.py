@@ -119,8 +119,8 @@ import sympy as sp
 from ..errors import AnglefishError
 from .activations import PiecewiseLinear
 from .architectures import Architecture, get_architecture
-from .cache import memoize
 from .blocks import BLOCK_INDEX, DEPTH, Act, BatchNorm, Block, Serial
+from .cache import memoize
 
 #: component order of K-hat: (aa, bb, ab)
 COMPONENTS = ("aa", "bb", "ab")

@@ -13,8 +13,14 @@ import numpy as np
 import sympy as sp
 
 from ..errors import AnglefishError
+from .activations import (
+    THETA,
+    Activation,
+    PiecewiseLinear,
+    QuadratureActivation,
+    polar_expectation,
+)
 from .cache import memoize
-from .activations import THETA, Activation, PiecewiseLinear, QuadratureActivation, polar_expectation
 
 _S = sp.symbols("s_aa s_bb s_ab", positive=True)  # placeholders for a covariance (derivatives)
 

@@ -11,6 +11,7 @@ from .architectures import Architecture, get_architecture
 from .kappas import kappa_numeric
 from .ntk import DEFAULT_DPS, _check_int, count_params, parse_params
 
+
 def _float(x) -> float | None:
     """float of an mpmath number, or None when it lies outside the float64 range (then only
     the ``*_log10`` entries carry it): a printed inf or 0.0 would not be true."""

@@ -102,7 +102,12 @@ import numpy as np
 import sympy as sp
 
 from ..errors import AnglefishError
-from .architectures import Architecture, architectures, get_architecture, register_architecture
+from .architectures import (
+    Architecture,
+    architectures,
+    get_architecture,
+    register_architecture,
+)
 from .blocks import DEPTH, Act, Dense, ReLU, Residual, Serial
 
 __all__ = ["KINDS", "ACTIVATIONS", "gap_architecture", "gap_architectures", "register_gap_architectures",
@@ -184,9 +189,8 @@ def output_variance(arch) -> sp.Expr:
     """q_L = E f_0(x)^2 at initialisation (inputs with per-coordinate variance 1, v ~ N(0, 1/N)),
     from the architecture's norm map: the per-unit second moment after L blocks (exact at any
     width for linear networks, the infinite-width value for ReLU)."""
-    from .recursion import derive_maps
-
     from .blocks import BLOCK_INDEX
+    from .recursion import derive_maps
 
     pop = derive_maps(get_architecture(arch)).population
     if pop is None:

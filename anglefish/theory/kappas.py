@@ -14,8 +14,17 @@ from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH, KernelState
 from .cache import memoize
-from .ntk import _COS, _SIN, DEFAULT_DPS, DK_SCALE, _check_int, _generic_state, _symbolic_block
+from .ntk import (
+    _COS,
+    _SIN,
+    DEFAULT_DPS,
+    DK_SCALE,
+    _check_int,
+    _generic_state,
+    _symbolic_block,
+)
 from .recursion import M, Q
+
 
 @dataclass(frozen=True)
 class KappaTrajectory:

@@ -114,7 +114,17 @@ from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH, KernelState
 from .cache import memoize
 from .kappas import kappa_numeric
-from .ntk import DEFAULT_DPS, QA, QAB, QB, SAMPLES, WIDTH, count_params, ntk_recursion, parse_params
+from .ntk import (
+    DEFAULT_DPS,
+    QA,
+    QAB,
+    QB,
+    SAMPLES,
+    WIDTH,
+    count_params,
+    ntk_recursion,
+    parse_params,
+)
 from .recursion import M
 
 #: order parameters and finite-width coefficients in the symbolic moments

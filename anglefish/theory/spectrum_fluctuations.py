@@ -20,6 +20,7 @@ from .ntk import DEFAULT_DPS, QA, QAB, QB
 from .recursion import M
 from .spectrum import _trajectory, input_driven_terms, selection
 
+
 def _mlp_type(arch: Architecture) -> int:
     """Index of the activation inside an MLP-type block (one Dense first, one Act, otherwise only
     population BatchNorm and Scale); AnglefishError naming what is not covered."""

@@ -6,10 +6,18 @@ import sympy as sp
 
 from .architectures import get_architecture
 from .asymptotics import GrowthLaw, leading_scale
-from .fisher_laws import fisher_law
 from .blocks import DEPTH
+from .fisher_laws import fisher_law
 from .ntk import SAMPLES, parse_params
-from .spectrum import KAPPA1, KAPPA2, NPARAMS, _n_weight, normalise_selection, spectrum_symbolic
+from .spectrum import (
+    KAPPA1,
+    KAPPA2,
+    NPARAMS,
+    _n_weight,
+    normalise_selection,
+    spectrum_symbolic,
+)
+
 
 def _scale_of(entry: dict | None) -> GrowthLaw | None:
     if not entry or entry.get("scale") is None:

@@ -17,8 +17,8 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from ..seeds import part_seed
 from ..errors import AnglefishError
+from ..seeds import part_seed
 from ..theory.activations import RELU, THETA
 from ..theory.blocks import BLOCK_INDEX as l_sym
 from ..theory.recursion import derive_maps

@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..seeds import generators
 from ..errors import AnglefishError
 from ..numeric import pair_batch, pair_statistics, simulate
+from ..seeds import generators
 from ..theory.architectures import get_architecture
 from .tolerance import DEFAULT_ALPHA, Estimate, width_extrapolated_check
 
@@ -68,8 +68,7 @@ def symbolic_vs_numeric(arch, seed: int = 0, n_points: int = 12, rel_tol: float 
     import sympy as sp
 
     from ..theory.activations import THETA
-    from ..theory.blocks import BLOCK_INDEX
-    from ..theory.blocks import DEPTH
+    from ..theory.blocks import BLOCK_INDEX, DEPTH
     from ..theory.evaluate import maps_for_depth
     from ..theory.recursion import derive_maps
 

@@ -59,8 +59,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ..theory.blocks import DEPTH
 from ..theory.asymptotics import GrowthLaw
+from ..theory.blocks import DEPTH
 from ..theory.fisher_laws import fisher_law
 from ..theory.kappas import kappa_numeric
 from ..theory.ntk import DEFAULT_DPS, SAMPLES, ntk_recursion

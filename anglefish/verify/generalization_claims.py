@@ -51,7 +51,6 @@ import math
 
 import numpy as np
 
-
 SOURCE = ("Furusho, Liu & Ikeda, INNS-BDDL 2019, 'Skipping two layers in ResNet makes the generalization gap "
           "smaller than skipping one or no layer' (abstract; body unavailable)")
 VERDICTS = ("holds", "holds with another rate", "holds only if", "fails", "ambiguous", "not checkable")

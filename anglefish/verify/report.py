@@ -11,7 +11,13 @@ from ..seeds import part_seed
 from ..theory.architectures import architectures
 from .calibration import BATTERY, calibrate
 from .claims import Settings, evaluate_claims
-from .contracts import fisher_vs_dense, gram_vs_dense, monte_carlo_pair, symbolic_vs_numeric, theory_vs_gram
+from .contracts import (
+    fisher_vs_dense,
+    gram_vs_dense,
+    monte_carlo_pair,
+    symbolic_vs_numeric,
+    theory_vs_gram,
+)
 from .tolerance import DEFAULT_ALPHA, KAPPA
 from .verdicts import MEANING
 

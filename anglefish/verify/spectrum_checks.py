@@ -38,7 +38,13 @@ from ..theory.architectures import get_architecture
 from ..theory.spectrum import normalise_selection, selection, spectrum_theory
 from .calibration import clopper_pearson_upper
 from .contracts import CheckOutcome, _not_run
-from .tolerance import DEFAULT_ALPHA, Estimate, plain_check, width_extrapolated_check, z_for
+from .tolerance import (
+    DEFAULT_ALPHA,
+    Estimate,
+    plain_check,
+    width_extrapolated_check,
+    z_for,
+)
 
 #: kappa2 mutants of the calibration
 MUTANT_SCALES = (0.95, 0.98, 1.02, 1.05)

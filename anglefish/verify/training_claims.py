@@ -58,6 +58,7 @@ from ..errors import AnglefishError
 
 ACML = "Furusho & Ikeda, ACML 2019"
 from .verdicts import VERDICTS, Reading, claim_result, not_checkable, validate
+
 ARCHS = ("mlp", "resnet", "resnet-bn")
 Z = 2.0
 PAPER_R, PAPER_N = -0.91, 9

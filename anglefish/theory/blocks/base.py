@@ -197,14 +197,24 @@ def as_expr(value, what: str) -> sp.Expr:
     return expr
 
 
-@lru_cache(maxsize=4096)
 def block_value(expr, block_index: int, depth: int) -> float:
     """A block parameter (a number or an expression in l and L) at block ``block_index`` of a network
     of ``depth`` blocks, as a float: the one evaluator every interpreter uses."""
     if getattr(expr, "free_symbols", None):
-        expr = expr.subs({BLOCK_INDEX: block_index, DEPTH: depth})
-        if expr.free_symbols:
-            raise AnglefishError(f"block parameter {expr} depends on symbols other than l and L")
+        return _symbolic_value(expr, block_index, depth)
+    return _constant_value(expr)
+
+
+@lru_cache(maxsize=256)
+def _constant_value(expr) -> float:
+    return float(expr)
+
+
+@lru_cache(maxsize=4096)
+def _symbolic_value(expr, block_index: int, depth: int) -> float:
+    expr = expr.subs({BLOCK_INDEX: block_index, DEPTH: depth})
+    if expr.free_symbols:
+        raise AnglefishError(f"block parameter {expr} depends on symbols other than l and L")
     return float(expr)
 
 
