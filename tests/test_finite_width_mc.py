@@ -79,6 +79,7 @@ def test_a_wrong_correction_is_caught():
 
 # ------------------------------------------------------------------ the issue's grid
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_grid_finite_width_theory_against_monte_carlo():
     """mlp, resnet, resnet-bn x theta0 in {0.5, 1.2} x N in {128, ..., 1024} x L in {4, ..., N/8},
     1024 seeds (108 points; a few minutes).  The table: `python tests/finite_width_mc.py grid`.
@@ -107,6 +108,7 @@ def test_grid_finite_width_theory_against_monte_carlo():
 
 # ------------------------------------------------------------------ width doubling
 @pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.parametrize("arch,theta0,depth,widths,seeds", [
     ("mlp", 1.2, 16, (64, 128), 2**20),
     ("resnet", 1.2, 16, (64, 128), 2**20),
