@@ -15,6 +15,12 @@ Mutants, each a complete alternative theory of an architecture:
 The Monte Carlo is computed once per configuration and every theory (correct or mutant) is
 judged against the same numbers with the same checks, so power and false alarms are
 measured on one footing.  A mutant is caught when any check of the battery fails.
+
+Tolerance model (:mod:`.tolerance`): where the finite-width theory applies (ReLU-type
+architectures at L/N <= 1/4, N <= 1024: all of the battery) a mutant's infinite-width value
+plus the architecture's own O(1/N) correction is held against one width with all the seeds;
+elsewhere the width extrapolation judges it.  Each failed check names the model that failed it,
+and ``families['angle']['models']`` counts the correct theory's checks per model.
 """
 from __future__ import annotations
 
@@ -194,6 +200,7 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                     progress(done, total)
         batteries.append(battery)
     failures, checks, ts = 0, 0, []
+    models: dict = {}
     for battery in batteries:
         for mc in battery:
             for outcome in theory_vs_gram(mc, alpha=alpha):
@@ -201,6 +208,9 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                     continue
                 checks += 1
                 failures += not outcome.passed
+                model = models.setdefault(outcome.details["model"], {"checks_run": 0, "false_alarms": 0})
+                model["checks_run"] += 1
+                model["false_alarms"] += not outcome.passed
                 se = outcome.details["se"]
                 if se > 0:
                     ts.append((outcome.details["theory"] - outcome.details["extrapolated"]) / se)
@@ -213,10 +223,10 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                     continue
                 for outcome in theory_vs_gram(mc, theory=m.theory(mc.depth, mc.theta0), alpha=alpha):
                     if not outcome.passed:
-                        failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0})")
+                        failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0}, {outcome.details['model']})")
             rows.append({"architecture": a, "mutant": m.name, "family": "angle", "caught": bool(failed),
                          "failed_checks": failed})
-    families = {"angle": {"checks_run": checks, "false_alarms": failures}}
+    families = {"angle": {"checks_run": checks, "false_alarms": failures, "models": models}}
     if fisher is not None:
         fisher_rows, fisher_null = fisher_mutant_rows(architectures, fisher, seed, alpha)
         rows += fisher_rows
