@@ -179,11 +179,15 @@ def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> 
 
 def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
               repeats: int = 3, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
-              fisher: dict | None = None) -> Calibration:
+              fisher: dict | None = None, tolerance: str = "auto") -> Calibration:
     """Power against all mutants and the false-alarm rate of the correct theory.
 
     ``repeats`` independent Monte Carlo batteries (master seeds seed, seed+1, ...) are run;
     the correct theory is checked on each (false alarms); each mutant is judged on the first.
+    ``tolerance``: "auto" (the finite-width model where it applies) or "extrapolation" (the width
+    extrapolation everywhere), see :func:`.contracts.monte_carlo_pair`.  The cost of each
+    tolerance model is reported in ``families['angle']['models']``: configurations, simulated
+    width x seeds (``cost_width_seeds``) and simulation wall time.
     """
     t0 = time.perf_counter()
     batteries = []
@@ -194,7 +198,8 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         for a in architectures:
             for depth, theta0 in BATTERY:
                 battery.append(monte_carlo_pair(a, depth, theta0, width, seeds,
-                                                seed=part_seed(seed, "calibration", r, a, depth, theta0)))
+                                                seed=part_seed(seed, "calibration", r, a, depth, theta0),
+                                                tolerance=tolerance))
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -203,12 +208,16 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
     models: dict = {}
     for battery in batteries:
         for mc in battery:
+            model = models.setdefault(mc.model.name, {"configurations": 0, "cost_width_seeds": 0,
+                                                      "simulation_s": 0.0, "checks_run": 0, "false_alarms": 0})
+            model["configurations"] += 1
+            model["cost_width_seeds"] += mc.cost
+            model["simulation_s"] += mc.elapsed_s
             for outcome in theory_vs_gram(mc, alpha=alpha):
                 if not outcome.applicable:
                     continue
                 checks += 1
                 failures += not outcome.passed
-                model = models.setdefault(outcome.details["model"], {"checks_run": 0, "false_alarms": 0})
                 model["checks_run"] += 1
                 model["false_alarms"] += not outcome.passed
                 se = outcome.details["se"]
@@ -249,6 +258,7 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         checks_run=checks, z_within_2=float(np.mean(np.abs(ts) <= 2)) if len(ts) else float("nan"),
         elapsed_s=time.perf_counter() - t0, families=families,
         settings={"width": width, "seeds": seeds, "repeats": repeats, "alpha": alpha, "seed": seed,
+                  "tolerance": tolerance,
                   "battery": [list(b) for b in BATTERY], "architectures": list(architectures),
                   "perturbation": PERTURBATION,
                   "fisher": fisher if fisher is not None else "derivative-kernel mutants not run (--full runs them)"})

@@ -23,6 +23,7 @@ has no closed kernel map) is reported as *not run*, with the reason: ``status = 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -139,16 +140,34 @@ class MonteCarloPair:
     arch: object = None  # the Architecture itself (it need not be registered)
     model: FiniteWidthModel | None = None
     seeds_simulated: int | None = None
+    elapsed_s: float = 0.0  # wall time of the simulation
+
+    @property
+    def cost(self) -> int:
+        """Simulated width x seeds summed over the widths (the Gram sampler's work is proportional to it)."""
+        return sum(e.width for e in self.angle) * int(self.seeds_simulated or self.seeds)
 
 
-def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, seed: int) -> MonteCarloPair:
+#: ``tolerance`` of :func:`monte_carlo_pair`: "auto" (the finite-width model where it applies) or
+#: "extrapolation" (always the width extrapolation; the calibration compares the two)
+TOLERANCE_MODELS = ("auto", "extrapolation")
+
+
+def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, seed: int,
+                     tolerance: str = "auto") -> MonteCarloPair:
     """Monte Carlo of the pair for :func:`theory_vs_gram`: at width N with FINITE_WIDTH_SEED_FACTOR x
-    ``seeds`` where the finite-width model applies (:func:`.tolerance.finite_width_model`), else at
-    widths N and 2N with ``seeds`` each.  Network s at width n draws from
-    ``generators(seed, count, "angle-pair", n)[s]``."""
+    ``seeds`` where the finite-width model applies (:func:`.tolerance.finite_width_model`) and
+    ``tolerance`` is "auto", else at widths N and 2N with ``seeds`` each.  Network s at width n
+    draws from ``generators(seed, count, "angle-pair", n)[s]``."""
+    if tolerance not in TOLERANCE_MODELS:
+        raise AnglefishError(f"tolerance must be one of {', '.join(TOLERANCE_MODELS)}, got {tolerance!r}")
+    t0 = time.perf_counter()
     arch = get_architecture(arch)
     name = arch.name
-    model = finite_width_model(arch, depth, width, theta0)
+    if tolerance == "extrapolation":
+        model = FiniteWidthModel(False, "the width extrapolation was asked for", int(depth), int(width))
+    else:
+        model = finite_width_model(arch, depth, width, theta0)
     widths, count = ((width,), FINITE_WIDTH_SEED_FACTOR * seeds) if model.applies else ((width, 2 * width), seeds)
     angle, log_q = [], []
     for n in widths:
@@ -158,7 +177,8 @@ def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, se
         s = pair_statistics(traj)
         angle.append(Estimate(float(s.theta_mc[-1]), float(s.theta_mc_se[-1]), n))
         log_q.append(Estimate(float(s.log_q_mc[-1]), float(s.log_q_mc_se[-1]), n))
-    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q), arch, model, count)
+    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q), arch, model, count,
+                          time.perf_counter() - t0)
 
 
 def exact_theory(arch, depth: int, theta0: float) -> tuple[float, float] | None:

@@ -240,6 +240,10 @@ def markdown(report: dict) -> str:
            *[f"- {name} checks: power {fam['caught']} of {fam['mutants']} mutants; false alarms "
              f"{fam['false_alarms']} of {fam['checks_run']} checks (95% upper bound "
              f"{100 * fam['false_alarm_upper_95']:.2f}%)." for name, fam in cal.get("families", {}).items()],
+           *[f"- Angle/norm tolerance model {name}: {m['configurations']} configurations, {m['checks_run']} checks, "
+             f"{m['false_alarms']} false alarms; cost {m['cost_width_seeds']} simulated width x seeds, "
+             f"{m['simulation_s']:.0f} s of simulation."
+             for name, m in cal.get("families", {}).get("angle", {}).get("models", {}).items()],
            f"- Derivative-kernel mutants: " + (
                f"judged by the Fisher contract (whole-FIM lambda_max and m_lambda, first-block m_lambda) on dense "
                f"networks with {cal['settings']['fisher']}; the correct theory's checks on the same networks count "
