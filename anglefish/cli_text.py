@@ -173,7 +173,7 @@ def angles_text(result, theory_only: bool) -> str:
             f"{result['batch']}, {result['sampler']} sampler" + (f", {result['bn']} BN" if result["bn"] else ""))
     from .numeric.angles import FINITE_KEYS
 
-    finite = "theory_limits" in result
+    finite = "theory_limits" in result and not result.get("theory_note")  # no theory at all: no finite columns
     lines = [head]
     if finite:
         lines.append(f"# theory: theta_theory, log_q_theory: N -> oo (exact kernel map); theta_finite, single_mean/sd "
