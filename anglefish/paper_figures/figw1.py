@@ -9,8 +9,9 @@ N/64 blocks up to L = N/4.  Plotted against L/N, log-log, one panel per architec
   that N (omitted where it says it is not valid);
 * grey line: the Monte Carlo's own relative SE (jackknife over seeds, largest over the widths) --
   errors below it are noise;
-* dotted: a line proportional to L/N through the widest N's infinite-width error at the largest
-  L/N -- an O(1/N) bias grows like L/N and halves when N doubles at fixed L;
+* lines in each width's colour: the bias the finite-width theory predicts,
+  |theta_theory_finite - theta_theory| / theta_mc -- the open markers should sit on them (an
+  O(1/N) bias grows like L/N and halves when N doubles at fixed L);
 * dashed: the tolerance model's allowance for the O(1/N^2) remainder of the finite-width theory,
   0.3 (L/N)^2 rad (anglefish.verify.tolerance.FINITE_WIDTH_ALLOWANCE), relative to the widest N's
   angle; the remainder falls about 3.3x per doubling of N at fixed L (issue 15, phase 1).
@@ -48,6 +49,7 @@ COLUMNS = {"architecture": "architecture name", "N": "width", "L": "depth (block
            "theta_theory_finite": "finite-width theory to O(1/N) at this N, rad (empty where not valid)",
            "rel_err_infinite": "|theta_theory - theta_mc| / theta_mc",
            "rel_err_finite": "|theta_theory_finite - theta_mc| / theta_mc (empty where not valid)",
+           "rel_bias_theory": "|theta_theory_finite - theta_theory| / theta_mc: the predicted bias (empty where not valid)",
            "rel_se": "theta_mc_se / theta_mc"}
 
 
@@ -74,6 +76,7 @@ def compute(params: FigureParams) -> Table:
                              "theta_mc": mc, "theta_mc_se": r["theta_mc_se"], "theta_theory": r["theta_theory"],
                              "theta_theory_finite": fin, "rel_err_infinite": abs(r["theta_theory"] - mc) / mc,
                              "rel_err_finite": None if fin is None else abs(fin - mc) / mc,
+                             "rel_bias_theory": None if fin is None else abs(fin - r["theta_theory"]) / mc,
                              "rel_se": r["theta_mc_se"] / mc})
     return Table.from_rows(rows, list(COLUMNS),
                            {"settings": s, "seeds": seeds, "columns": COLUMNS, "architectures": list(archs)})
@@ -95,14 +98,12 @@ def plot(table: Table):
                     label=f"N = {width}: N → ∞ theory")
             fin = sub.column("rel_err_finite")
             ax.plot(x, fin, ls="none", marker="o", color=c, ms=3.6, label=f"N = {width}: O(1/N) theory")
+            ax.plot(x, sub.column("rel_bias_theory"), color=c, lw=0.9, label=f"N = {width}: predicted bias")
         xs = np.array(sorted(set(t.column("L_over_N").tolist())))
         noise = [np.nanmax(t.where(L_over_N=x).column("rel_se")) for x in xs]
         ax.plot(xs, noise, color="0.6", lw=1.0, label="Monte Carlo SE (relative)")
         wide = t.where(N=widths[-1])
         wx, wmc = wide.column("L_over_N"), wide.column("theta_mc")
-        x_end = float(np.nanmax(wx))
-        y_inf = float(wide.where(L_over_N=x_end).column("rel_err_infinite")[0])
-        ax.plot(wx, y_inf * wx / x_end, ls=":", color="0.35", lw=1.0, label="∝ L/N (through the widest N)")
         ax.plot(wx, FINITE_WIDTH_ALLOWANCE * wx**2 / wmc, ls="--", color="0.35", lw=1.0,
                 label=f"allowance {FINITE_WIDTH_ALLOWANCE:g} (L/N)² rad (relative, widest N)")
         ax.set_xscale("log")
