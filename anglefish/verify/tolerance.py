@@ -3,7 +3,7 @@
 A Monte Carlo estimate at width N carries noise (standard error SE over seeds) and a
 finite-width bias that shrinks like 1/N (REFERENCE.md: the paper's seed-averaged angle
 is biased roughly in proportion to L/N).  A fixed relative tolerance therefore fails at
-depth.  The check used everywhere is width extrapolation:
+depth.  The general check is width extrapolation:
 
     R = 2 m(2N) - m(N)                      (Richardson: removes the 1/N term)
     SE_R = sqrt(4 SE(2N)^2 + SE(N)^2)
