@@ -65,6 +65,7 @@ from .network import (
     draw_weights,
     forward,
     new_pass,
+    one_blas_thread,
     spawn_generators,
     standard_normals,
     uses_batch_bn,
@@ -325,18 +326,19 @@ def projected_gram(arch: Architecture | str, depth: int, width: int, x: np.ndarr
     dtype = x.dtype.type
     net = lazy_weights(arch, depth, width, x.shape[1], len(rngs))
     ctx = ProjectedPass(net, bn, rngs=list(rngs), dtype=dtype)
-    with np.errstate(over="ignore", invalid="ignore"):
-        h, _, caches = forward(net, x, ctx)
-        n = h.shape[1]
-        v = standard_normals(rngs, (n,), dtype)
-        v *= dtype(math.sqrt(1.0 / n))
-        f = np.einsum("sn,snt->st", v, h)
 
     def pull_back(g, on_dense, lowest_block):
         ctx.on_dense = on_dense
         return backward(net, caches, g, ctx, lowest_block)
 
-    k = _gram_of_pass(h, f, v, net.owners, pull_back, blocks, readout, batch_bn and bool(blocks))
+    # tall-skinny QRs and products: one BLAS thread (two threads ran 2-8x slower on a shared machine)
+    with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+        h, _, caches = forward(net, x, ctx)
+        n = h.shape[1]
+        v = standard_normals(rngs, (n,), dtype)
+        v *= dtype(math.sqrt(1.0 / n))
+        f = np.einsum("sn,snt->st", v, h)
+        k = _gram_of_pass(h, f, v, net.owners, pull_back, blocks, readout, batch_bn and bool(blocks))
     return k, net.n_params(blocks) + (n if readout else 0)
 
 

@@ -165,13 +165,16 @@ class ProjectedPass(Pass):
         if self.on_dense is not None:
             self.on_dense(index, h, g)
         s, n_fun, n_out, t = g.shape
-        out = np.matmul(q[:, None], np.matmul(omega.transpose(0, 2, 1)[:, None], g))
+        inside = np.matmul(omega.transpose(0, 2, 1)[:, None], g)  # (S, R, k, T): Omega^T G
         n_in, k = q.shape[1], q.shape[2]
-        if k < n_in:
-            cols = np.ascontiguousarray(g.transpose(0, 2, 1, 3)).reshape(s, n_out, n_fun * t)
-            e = self.orthogonal_draw(index, cols, n_in, scale)
-            e -= np.matmul(q, np.matmul(q.transpose(0, 2, 1), e))
-            out += e.reshape(s, n_in, n_fun, t).transpose(0, 2, 1, 3)
+        if k == n_in:  # Q square: W = Omega Q^T entirely
+            return np.matmul(q[:, None], inside)
+        cols = np.ascontiguousarray(g.transpose(0, 2, 1, 3)).reshape(s, n_out, n_fun * t)
+        e = self.orthogonal_draw(index, cols, n_in, scale)  # (S, n_in, R T)
+        # Q Omega^T G + (I - Q Q^T) E = E + Q (Omega^T G - Q^T E)
+        inside -= np.matmul(q.transpose(0, 2, 1), e).reshape(s, k, n_fun, t).transpose(0, 2, 1, 3)
+        out = e.reshape(s, n_in, n_fun, t).transpose(0, 2, 1, 3)
+        out += np.matmul(q[:, None], inside)
         return out
 
 
