@@ -232,7 +232,7 @@ def fisher_text(out: dict, why) -> str:
         lines.append(f"  limits: edge {number(e['edge'])} (N, T -> oo at T/N = {number(e['ratio'], '.3g')}); naive "
                      f"kappa1 (1 + sqrt(T/N))^2 N/T {number(e['naive_mp'])}; N kappa1 / T {number(e['infinite_width'])}"
                      " (N -> oo at fixed T)")
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _bounds_table(bounds: dict, seeds: int) -> list:
