@@ -334,6 +334,8 @@ def claims_text(rows: list, meaning: dict, detail: bool = False) -> str:
                                      for k, v in (r.get("counterexample") or {}).items()))
         if r.get("true_law"):
             lines.append(f"{'':<{width}}  true law: {r['true_law']}")
+        if r.get("from_bounds"):
+            lines.append(f"{'':<{width}}  from the bounds alone: {r['from_bounds']['line']}")
         readings = r.get("readings", [])
         if detail or len(readings) > 1:
             lines.append(f"{'':<{width}}  readings (the first is the primary one):")
