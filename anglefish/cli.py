@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also derive the O(1/N) finite-width correction recursion (each block's rule, the "
                         "one-block recursion of the moments' mean shift and covariance, and the angle at "
                         "L = 10 from theta0 = 1 for N = 128 .. 1024)")
+    p.add_argument("--fisher", action="store_true",
+                   help="also derive the Fisher spectrum's moments m_lambda, s_lambda and the bounds on lambda_max "
+                        "symbolically (in kappa1, kappa2, P, then in L), their large-L laws, and what the bounds "
+                        "alone say about the depth law of lambda_max")
+    p.add_argument("--params", type=V._type(V.parse_params, "--params"), default=None, metavar="SEL",
+                   help="with --fisher: the parameter selection, " + V.PARAMS_FORMS + " (default all)")
     V.add_quiet(p)
 
     p = sub.add_parser("angles", help="angle and log-norm through depth",
@@ -141,9 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the large-depth laws (lambda_max/N, kappa1, kappa2, m_lambda, eta_max) with their "
                         "accuracy, exact/law at L = 10, 100, 1000, 10^4, instead of simulating (no --depth, "
                         "--width, --seeds, --seed)")
-    V.add_seeds(p, default=8, help="random networks", unset=True)
+    V.add_seeds(p, default=64, help="random networks", unset=True)
     V.add_params(p)
     V.add_seed(p)
+    p.add_argument("--sampler", type=V._type(V.parse_choice, "--sampler", ("projected", "dense")), default=None,
+                   metavar="projected|dense",
+                   help="projected: no weight matrices, per Dense only the projections of W the passes read, "
+                        "O(L N T^2) time and O(L N T) memory, exact in law (default); dense: draw every weight "
+                        "matrix, O(L N^2 T) and O(N^2), the reference (another sample for the same seed)")
     V.add_json(p)
     V.add_quiet(p)
 
@@ -263,12 +274,19 @@ def cmd_derive(args) -> str:
     if args.depth is not None and not depends_on_depth(arch):  # before any derivation
         raise AnglefishError(f"--depth applies only to architectures whose blocks depend on the total depth L "
                              f"(e.g. resnet-scaled); {arch.name} does not")
+    if args.params is not None and not args.fisher:
+        raise AnglefishError("--params applies only with --fisher (the parameters of the Fisher spectrum)")
     with Progress("anglefish derive: iterating the exact map", enabled=not args.quiet) as bar:
         report = derive_report(arch, args.max_depth, args.latex, progress=bar, depth=args.depth)
     if args.finite_width:
         from .verify.derivation import finite_width_report
 
         report["finite_width"] = finite_width_report(arch, depth=args.depth or 10)
+    if args.fisher:
+        from .theory.spectrum import spectrum_symbolic_text
+
+        with Heartbeat(f"anglefish derive --fisher: {arch.name}", enabled=not args.quiet):
+            report["fisher"] = spectrum_symbolic_text(arch, args.params or "all", law=True)
     return dumps(report) if args.json else derive_text(report)
 
 
@@ -431,28 +449,48 @@ def _theory_or_none(arch, depth, width, samples, params):
 def cmd_fisher(args):
     from . import resources
     from .numeric.fisher import fisher_spectrum
+    from .numeric.spectrum import spectrum_summary
+    from .verify.spectrum_checks import fisher_bounds_report
 
     if args.law:
+        if args.sampler is not None:
+            raise AnglefishError("--sampler does not apply to --law (the laws are in L; nothing is sampled)")
         return _fisher_law(args)
     if args.depth is None:
         raise AnglefishError("--depth is required (or --law for the large-depth laws)")
     args.width = 256 if args.width is None else args.width
-    args.seeds = 8 if args.seeds is None else args.seeds
+    args.seeds = 64 if args.seeds is None else args.seeds
+    args.sampler = args.sampler or "projected"
     arch = _network_checks(args)
     params = V.check_params(args.params, args.depth)
-    resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds))
+    width_check = args.width % 2 == 0 and args.width >= 4  # the s_lambda check samples width N/2 as well
+    resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds,
+                                                sampler=args.sampler, networks_per_seed=2 if width_check else 1))
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, params)
     with Progress(f"anglefish fisher: {arch.name}: networks", enabled=not args.quiet, unit="network") as bar:
         mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed,
-                             progress=bar)
+                             sampler=args.sampler, progress=bar)
+    with Progress(f"anglefish fisher: {arch.name}: networks at width N/2 (s_lambda check)",
+                  enabled=not args.quiet and width_check, unit="network") as bar:
+        spectrum = fisher_bounds_report(arch, args.depth, args.width, args.samples, args.seeds, params,
+                                        seed=args.seed, mc=spectrum_summary(mc, params), sampler=args.sampler,
+                                        progress=bar)
+    if theory is not None and spectrum["theory"] is not None:
+        for key in ("m_lambda", "s_lambda", "s_lambda_finite", "concentration"):
+            theory[key] = spectrum["theory"][key]
     out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
-           "seeds": args.seeds, "seed": args.seed, "params": params, "n_params": mc["n_params"],
-           "theory": theory,
-           "mc": {k: mc[k] for k in ("lambda_max", "lambda_max_se", "mean_eigenvalue", "mean_eigenvalue_se")},
-           "convention": CONVENTION_TEXT}
+           "seeds": args.seeds, "seed": args.seed, "params": params, "sampler": args.sampler,
+           "n_params": mc["n_params"], "theory": theory,
+           "mc": {**{k: mc[k] for k in ("lambda_max", "lambda_max_se", "mean_eigenvalue", "mean_eigenvalue_se")},
+                  **{k: spectrum["mc"][k] for k in ("m_lambda", "m_lambda_se", "s_lambda", "s_lambda_se",
+                                                    "concentration", "concentration_se")}},
+           "bounds": spectrum["bounds"], "checks": spectrum["checks"], "edge": spectrum["edge"],
+           "theory_limit": (spectrum["theory"] or {}).get("limit"), "convention": CONVENTION_TEXT}
     if why:
         out["theory_note"] = why
-    return dumps(out) if args.json else fisher_text(arch.name, args, params, mc["n_params"], theory, out["mc"], why)
+    if spectrum.get("edge_note"):
+        out["edge_note"] = spectrum["edge_note"]
+    return dumps(out) if args.json else fisher_text(out, why)
 
 
 def _fisher_law(args):

@@ -123,6 +123,8 @@ def derive_text(r: dict) -> str:
         lines.append(f"              {r['latex']['angle_map']}")
     if "finite_width" in r:
         lines += finite_width_text(r["finite_width"])
+    if "fisher" in r:
+        lines += fisher_symbolic_lines(r["fisher"])
     return "\n".join(lines)
 
 
@@ -153,6 +155,34 @@ def finite_width_text(fw: dict) -> list:
             return f"{v:>{w}.6f}" if isinstance(v, float) else "-".rjust(w)
         lines.append(f"      {row['N']:>6} {cell(row['theta_theory'], 12)} {cell(row['theta_theory_finite'], 12)} "
                      f"{cell(row['single_sd_theory'], 10)}" + ("" if row["valid"] else f"  ({row['reason']})"))
+    return lines
+
+
+def fisher_symbolic_lines(f: dict) -> list:
+    """``derive --fisher``: the spectrum's moments and bounds in the order parameters and in L."""
+    lines = [f"  Fisher spectrum, parameters {f['params']} (F = K/T; N -> oo at fixed L, T; {f['symbols']})",
+             f"    P           {f['P']}",
+             f"    m_lambda    {f['m_lambda']}" + (f"  =  {f['in_L']['m_lambda']}" if f.get("kappa1_closed") else ""),
+             f"    s_lambda    {f['s_lambda']}",
+             f"                in L: {f['in_L']['s_lambda']}",
+             f"    finite N    s_lambda = {f['s_lambda_finite_width']}",
+             f"    lambda_max  {f['lambda_max']}",
+             f"    kappa1      {f['kappa1_closed'] or 'no closed form in L'};  kappa2  "
+             f"{f['kappa2_closed'] or 'no closed form in L (its large-L law below)'}",
+             "    bounds on lambda_max (for every PSD F; sample-space bounds on K/T):"]
+    for name, b in f["bounds"].items():
+        lines.append(f"      {b['kind']:<6}{name:<17}{b['expression']:<48} {b['inequality']}")
+    if "law" in f:
+        law = f["law"]
+        lines.append(f"    large L     {law['quantity']} ~ {law['leading']}  ({law['class']})")
+        if law.get("concentration"):
+            lines.append(f"                concentration s/(P m^2) ~ {law['concentration']['leading']}  "
+                         f"({law['concentration']['class']})")
+    if "bounds_law" in f:
+        b = f["bounds_law"]
+        lines.append(f"    from the bounds alone: {b['lower']} <= {b['quantity']} <= {b['upper']}, so lambda_max / N is "
+                     f"{b['class']} in L without kappa2 (the full law: {b['lambda_max_class']}; "
+                     f"{'consistent' if b['follows_from_bounds'] else 'NOT consistent'})")
     return lines
 
 
@@ -233,18 +263,67 @@ def number(v, spec=".6g", log10=None):
     return "-"
 
 
-def fisher_text(arch_name, args, params, n_params, theory, mc, why) -> str:
-    th = theory or {}
+def fisher_text(out: dict, why) -> str:
+    """``anglefish fisher`` without --json: moments, lambda_max, bounds and checks (the JSON's numbers)."""
+    th = out["theory"] or {}
+    mc = out["mc"]
     eta_mc = 2 / mc["lambda_max"] if mc["lambda_max"] else None
-    return "\n".join([
-        f"{arch_name}: depth {args.depth}, width {args.width}, T = {args.samples}, params {params} (P = {n_params})",
-        f"{'':<18}{'theory':>14}{'Monte Carlo':>16}{'+- se':>12}",
-        f"{'lambda_max':<18}{number(th.get('lambda_max'), log10=th.get('lambda_max_log10')):>14}"
-        f"{number(mc['lambda_max']):>16}{number(mc['lambda_max_se'], '.3g'):>12}",
-        f"{'mean eigenvalue':<18}{number(th.get('mean_eigenvalue')):>14}{number(mc['mean_eigenvalue']):>16}"
-        f"{number(mc['mean_eigenvalue_se'], '.3g'):>12}",
-        f"{'eta_max=2/lmax':<18}{number(th.get('eta_max'), log10=th.get('eta_max_log10')):>14}{number(eta_mc):>16}",
-        f"({args.seeds} networks, seed {args.seed}; {why or 'theory: infinite-width NTK (N -> oo at this L and T)'})"])
+    limit = out.get("theory_limit") or "infinite-width NTK (N -> oo at this L and T)"
+    lines = [f"{out['architecture']}: depth {out['depth']}, width {out['width']}, T = {out['samples']}, params "
+             f"{out['params']} (P = {out['n_params']}), {out['sampler']} sampler",
+             f"{'':<18}{'theory':>14}{'Monte Carlo':>16}{'+- se':>12}",
+             f"{'lambda_max':<18}{number(th.get('lambda_max'), log10=th.get('lambda_max_log10')):>14}"
+             f"{number(mc['lambda_max']):>16}{number(mc['lambda_max_se'], '.3g'):>12}",
+             f"{'m_lambda':<18}{number(th.get('mean_eigenvalue')):>14}{number(mc['mean_eigenvalue']):>16}"
+             f"{number(mc['mean_eigenvalue_se'], '.3g'):>12}",
+             f"{'s_lambda':<18}{number(th.get('s_lambda')):>14}{number(mc['s_lambda']):>16}"
+             f"{number(mc['s_lambda_se'], '.3g'):>12}",
+             f"{'eta_max=2/lmax':<18}{number(th.get('eta_max'), log10=th.get('eta_max_log10')):>14}{number(eta_mc):>16}",
+             f"({out['seeds']} networks, seed {out['seed']}; {why or 'theory: ' + limit}; m_lambda = tr F / P, "
+             "s_lambda = tr F^2 / P)"]
+    if th.get("s_lambda_finite") is not None:
+        lines.append(f"  s_lambda to O(1/N) at this width (derived): {number(th['s_lambda_finite'])}")
+    lines += _bounds_table(out["bounds"], out["seeds"])
+    lines.append("checks (false-alarm rate per check):")
+    for c in out["checks"]:
+        if c["status"] == "not run":
+            lines.append(f"  not run  {c['id']}: {c['details'].get('reason', '')}")
+        else:
+            lines.append(f"  {c['status']:<7}  {c['id']}: {number(c['statistic'], '.4g')} <= "
+                         f"{number(c['tolerance'], '.4g')}  (false-alarm rate {number(c['false_alarm_rate'], '.2g')})")
+    e = out.get("edge")
+    if e:
+        lines.append(f"bulk edge (kappa2 = 0): measured lambda_max {number(e['mc_lambda_max'])} +- "
+                     f"{number(e['mc_lambda_max_se'], '.3g')}; modelled {number(e['model'])} +- "
+                     f"{number(e['model_se'], '.3g')} (reduced model at this N, T; model/MC = "
+                     f"{number(e['model_over_mc'], '.4f')})")
+        lines.append(f"  limits: edge {number(e['edge'])} (N, T -> oo at T/N = {number(e['ratio'], '.3g')}); naive "
+                     f"kappa1 (1 + sqrt(T/N))^2 N/T {number(e['naive_mp'])}; N kappa1 / T {number(e['infinite_width'])}"
+                     " (N -> oo at fixed T)")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _bounds_table(bounds: dict, seeds: int) -> list:
+    """Theory and sample value of every named bound side by side (``fisher`` text output)."""
+    rows = {}
+    for key, b in bounds.items():
+        name, source = key.rsplit("_", 1)
+        rows.setdefault(name, {"kind": b["kind"], "inequality": b["inequality"]})[source] = b
+    lines = ["bounds on lambda_max (eigenvalues of F = K/T):",
+             f"  {'':<6}{'':<17}{'theory':>12} {'MC mean ok':<12}{'sample':>12} {'holds':>6}   inequality",
+             f"  {'':<6}{'':<17}{'(N -> oo)':>12} {'(z SE)':<12}{'(mean)':>12} {'':>6}"]
+    for name, r in sorted(rows.items(), key=lambda kv: kv[1]["kind"]):
+        th, sa = r.get("theory"), r.get("sample")
+        ok = "-" if th is None else {True: "yes", False: "NO"}.get(th.get("mc_consistent"), "N->oo only")
+        holds = "-"
+        if sa is not None and "note" in sa:
+            n = sa["note"].split("holds for ")[-1].split(" of ")[0]
+            holds = f"{n}/{seeds}"
+        lines.append(f"  {r['kind']:<6}{name:<17}{number(None if th is None else th['value']):>12} {ok:<12}"
+                     f"{number(None if sa is None else sa['value']):>12} {holds:>6}   {r['inequality']}")
+    lines.append("  (theory 'N->oo only': bounds lambda_max of the infinite-width Gram, not the finite-width mean; "
+                 "sample: the mean of each network's own bound; holds: networks within their own bound)")
+    return lines
 
 
 def fisher_law_text(law: dict) -> str:
@@ -323,6 +402,8 @@ def claims_text(rows: list, meaning: dict, detail: bool = False) -> str:
                                      for k, v in (r.get("counterexample") or {}).items()))
         if r.get("true_law"):
             lines.append(f"{'':<{width}}  true law: {r['true_law']}")
+        if r.get("from_bounds"):
+            lines.append(f"{'':<{width}}  from the bounds alone: {r['from_bounds']['line']}")
         readings = r.get("readings", [])
         if detail or len(readings) > 1:
             lines.append(f"{'':<{width}}  readings (the first is the primary one):")

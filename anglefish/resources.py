@@ -10,8 +10,13 @@ Every estimate is built from the array shapes the code allocates (float64, 8 byt
   a row).  Time: per block and seed a fixed cost of ~15 us per Dense plus ~30 ns per number
   drawn (N B normals, N^2 with the dense sampler), plus the exact map, ~3 us a step (closed
   series), ~0.4 ms (nested maps) or ~4 ms (quadrature kernels).
-* ``fisher``: the weights of one chunk of networks (P = sum of fan-in x fan-out over the
-  Dense layers, plus the readout; chunks hold at most
+* ``fisher``, projected sampler (the default): no weights; per network O(L N T): every block
+  element's (N, T) values and, per Dense, Q and Omega (chunks of about
+  :data:`anglefish.numeric.fisher.PASS_MEMORY` bytes), four (N, R T) temporaries of the
+  backward pass (R = T with batch BN), the Grams; time ~20 N T^2 flops and 2 N T normals per
+  Dense and network (:func:`_estimate_fisher_projected`).
+* ``fisher``, dense sampler: the weights of one chunk of networks (P = sum of fan-in x fan-out
+  over the Dense layers, plus the readout; chunks hold at most
   :data:`anglefish.numeric.fisher.WEIGHT_MEMORY` bytes of weights but at least one network),
   the forward caches (one (N, T) array per block element per block and network), the T x T
   NTK Gram of every network and the eigen-decomposition's copies; with batch-statistics BN
@@ -268,13 +273,19 @@ def _network_size(shape: _Shape, depth: int, width: int) -> float:
 
 
 def estimate_fisher(arch, depth: int, width: int, samples: int, seeds: int, bn: str | None = None,
-                    networks_per_seed: int = 1) -> Estimate:
-    """``anglefish fisher`` (:func:`anglefish.numeric.fisher.fisher_spectrum`)."""
-    from .numeric.fisher import WEIGHT_MEMORY
+                    networks_per_seed: int = 1, sampler: str = "projected") -> Estimate:
+    """``anglefish fisher`` (:func:`anglefish.numeric.fisher.fisher_spectrum` with ``sampler``)."""
+    from .numeric.fisher import SAMPLERS
     from .theory import get_architecture
+    from .validation import check_choice
 
+    check_choice(sampler, "sampler", SAMPLERS)
     arch = get_architecture(arch)
     shape = _Shape.of(arch, bn)
+    if sampler == "projected":
+        return _estimate_fisher_projected(arch, shape, depth, width, samples, seeds, networks_per_seed)
+    from .numeric.fisher import WEIGHT_MEMORY
+
     p = _network_size(shape, depth, width)
     chunk = max(1, min(seeds, int(WEIGHT_MEMORY // (p * _F8))))
     t = float(samples)
@@ -285,8 +296,8 @@ def estimate_fisher(arch, depth: int, width: int, samples: int, seeds: int, bn: 
            "bookkeeping": BOOKKEEPING_BYTES}
     # networks are drawn chunk by chunk (chunk <= seeds): with several per chunk, fewer seeds also help
     also = "--seeds, " if chunk > 1 else ""
-    flags = {"weights": f"{also}--width or --depth", "forward caches": f"{also}--width, --samples or --depth",
-             "NTK Grams": "--samples or --seeds"}
+    flags = {"weights": f"{also}--width or --depth, or use --sampler projected",
+             "forward caches": f"{also}--width, --samples or --depth", "NTK Grams": "--samples or --seeds"}
     if shape.batch_bn:
         mem["batch-BN Jacobian"] = 4.0 * t * t * width * _F8 * (shape.dense + 1)
         flags["batch-BN Jacobian"] = "--samples or --width"
@@ -294,6 +305,48 @@ def estimate_fisher(arch, depth: int, width: int, samples: int, seeds: int, bn: 
     if shape.batch_bn:
         flops *= t
     time = {"networks": seeds * networks_per_seed * (flops / FLOP_RATE + NORMAL_SECONDS * p),
+            "spectra": seeds * networks_per_seed * 10.0 * t**3 / FLOP_RATE}
+    time_flags = {"networks": "--seeds, --width, --depth or --samples", "spectra": "--samples or --seeds"}
+    return Estimate("fisher", mem, time, flags, time_flags)
+
+
+def _estimate_fisher_projected(arch, shape: _Shape, depth: int, width: int, samples: int, seeds: int,
+                               networks_per_seed: int) -> Estimate:
+    """The projected sampler (:func:`anglefish.numeric.fisher.projected_gram`): no weight matrices.
+
+    Memory O(L N T) per network: the pass keeps every block element's (N, T) values plus, per
+    Dense, Q and Omega (:func:`anglefish.numeric.fisher.projected_pass_bytes`); networks run in
+    chunks of about PASS_MEMORY bytes (one at a time with batch BN).  The backward pass holds about
+    four (N, R T) arrays at a Dense (cotangent, its column copy, the orthogonal draw, the result),
+    R = 1, or R = T with batch BN, where, as for the dense sampler, four such arrays per Dense of
+    a block and one more are counted for the BN backward's temporaries (then also a row block of
+    a fresh N x N Gaussian where T^2 > N).
+    Time: ~20 N k^2 flops per Dense and network (QR of H and of G, the products with Q, Omega,
+    R_G and the Gram's Hadamard terms; k = min(N, T), k^2 -> k R T with R functionals) and
+    2 N k normals, plus the T x T spectra."""
+    from .numeric.fisher import PASS_MEMORY, projected_pass_bytes
+    from .numeric.projected import GAMMA_BLOCK_BYTES
+
+    t = float(samples)
+    k = float(min(width, samples))
+    per_network = float(projected_pass_bytes(arch, depth, width, samples))
+    chunk = 1 if shape.batch_bn else max(1, min(seeds, int(PASS_MEMORY // per_network)))
+    r = t if shape.batch_bn else 1.0
+    mem = {"network passes": chunk * per_network,
+           "backward temporaries": chunk * 4.0 * width * t * r * _F8 * ((shape.dense + 1) if shape.batch_bn else 1),
+           "NTK Grams": float(seeds) * t * t * _F8 * 3 + chunk * t * t * _F8 * 3,
+           "bookkeeping": BOOKKEEPING_BYTES}
+    also = "--seeds, " if chunk > 1 else ""
+    flags = {"network passes": f"{also}--width, --samples or --depth",
+             "backward temporaries": f"{also}--width or --samples", "NTK Grams": "--samples or --seeds"}
+    columns = k * r
+    if shape.batch_bn and r * t > width:
+        mem["fresh Gaussian block"] = min(float(GAMMA_BLOCK_BYTES), float(width) * width * _F8)
+        flags["fresh Gaussian block"] = "--width"
+    normals = shape.dense * depth * (width * k + width * min(float(width), r * t)) + width * (t + 1)
+    flops = shape.dense * depth * (10.0 * width * k * k + 10.0 * width * columns * min(float(width), r * t))
+    time = {"networks": seeds * networks_per_seed * (flops / FLOP_RATE + NORMAL_SECONDS * normals
+                                                     + LAYER_SECONDS * shape.elements * depth),
             "spectra": seeds * networks_per_seed * 10.0 * t**3 / FLOP_RATE}
     time_flags = {"networks": "--seeds, --width, --depth or --samples", "spectra": "--samples or --seeds"}
     return Estimate("fisher", mem, time, flags, time_flags)
@@ -326,7 +379,7 @@ def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initiali
     step_flops = shape.dense * depth * 6.0 * width * width * t * (t if shape.batch_bn else 1)
     time = {"gradient descent": initialisations * runs * float(steps) * step_flops / FLOP_RATE
             + (1 if batched else initialisations * runs) * steps * LAYER_SECONDS * shape.elements * depth,
-            "spectrum": initialisations * estimate_fisher(arch, depth, width, samples, 1, bn).seconds}
+            "spectrum": initialisations * estimate_fisher(arch, depth, width, samples, 1, bn, sampler="dense").seconds}
     time_flags = {"gradient descent": "--steps, --width, --depth, --samples or --inits",
                   "spectrum": "--width, --depth or --samples"}
     return Estimate("lr", mem, time, flags, time_flags)

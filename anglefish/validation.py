@@ -108,13 +108,16 @@ def parse_path(flag: str, text) -> str:
     return s
 
 
-PARAMS_FORMS = "all | layer:K (0-based block) | layer:first | layer:last | layer:readout"
+PARAMS_FORMS = ("all | layer:K (0-based block) | layer:first | layer:last | layer:readout (or first, last, readout, "
+                "block:K)")
 
 
 def parse_params(flag: str, text) -> str:
     """Syntax of a parameter subset; the block index is checked against --depth by
     :func:`check_params`."""
     s = str(text)
+    if s in ("first", "last", "readout") or re.fullmatch(r"block:\d{1,19}", s):  # short forms
+        s = "layer:" + s.split(":")[-1]
     if s in ("all", "layer:first", "layer:last", "layer:readout") or re.fullmatch(r"layer:\d{1,19}", s):
         return s
     raise FlagError(f"{flag} must be {PARAMS_FORMS}, got {_show(s)}")

@@ -424,6 +424,18 @@ def test_fisher_claim_verdicts_come_from_the_whole_network_reading():
         "lr-resnet-exponentially-small": "holds",
         "lr-resnet-bn-reciprocal": "holds with another rate",  # ~ 1/(L log L)
     }
+    # the eigenvalue bounds alone (N kappa1/T <= lambda_max <= N kappa1) decide every claim as the law does
+    for r in rows:
+        fb = r["from_bounds"]
+        assert fb["follows"] and fb["verdict"] == r["verdict"] == fb["primary_verdict"], (r["id"], fb)
+    from anglefish.cli_text import claims_text
+    from anglefish.verify.fisher_claims import FisherClaim, bounds_conclusion
+    from anglefish.verify.verdicts import MEANING
+
+    assert claims_text(rows, MEANING).count("from the bounds alone:") == len(CLAIMS)
+    wrong = FisherClaim("x", "test", "resnet", "eigenvalues", "constant", CLAIMS[1].claimed_law, "x")
+    assert bounds_conclusion(wrong)["verdict"] == "fails"  # computed: the same bounds, another claimed kind
+    assert rows[-1]["from_bounds"]["class"] == "power decay"  # N eta_max between 2/kappa1 and 2T/kappa1
     by_reading = {(r["id"], x["reading"]): x["verdict"] for r in rows for x in r["readings"]}
     # other readings are reported, whatever they say, and do not change the headline
     assert by_reading[("fim-mlp-depth-independent", "whole FIM: mean eigenvalue m_lambda")] == "holds"

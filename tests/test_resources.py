@@ -52,16 +52,32 @@ def test_angles_estimate_bounds_the_measured_peak(arch, depth, width, seeds, bat
     assert measured <= est <= R.MEMORY_FACTOR * measured, (measured, est)
 
 
-FISHER = [("mlp", 3, 256, 64, 8), pytest.param("resnet", 2, 512, 16, 4, marks=slow),
-          pytest.param("resnet-bn", 3, 128, 128, 16, marks=slow), pytest.param("mlp", 2, 64, 64, 200, marks=slow)]
+FISHER = [("mlp", 3, 256, 64, 8, "dense"), ("mlp", 3, 2048, 64, 8, "projected"),
+          ("resnet-bn", 3, 512, 16, 2, "projected"),
+          pytest.param("resnet", 2, 512, 16, 4, "dense", marks=slow),
+          pytest.param("resnet-bn", 3, 128, 128, 16, "dense", marks=slow),
+          pytest.param("mlp", 2, 64, 64, 200, "dense", marks=slow),
+          pytest.param("mlp", 10, 8192, 64, 2, "projected", marks=slow),
+          pytest.param("resnet", 2, 64, 64, 200, "projected", marks=slow),
+          pytest.param("mlp", 3, 32, 64, 4, "projected", marks=slow)]  # T > N: Q square
 
 
-@pytest.mark.parametrize("arch,depth,width,samples,seeds", FISHER)
-def test_fisher_estimate_bounds_the_measured_peak(arch, depth, width, samples, seeds):
+@pytest.mark.parametrize("arch,depth,width,samples,seeds,sampler", FISHER)
+def test_fisher_estimate_bounds_the_measured_peak(arch, depth, width, samples, seeds, sampler):
     from anglefish.numeric.fisher import fisher_spectrum
 
-    measured = peak_bytes(fisher_spectrum, arch, depth, width, samples, seeds)
-    est = R.estimate_fisher(arch, depth, width, samples, seeds).bytes
+    measured = peak_bytes(fisher_spectrum, arch, depth, width, samples, seeds, sampler=sampler)
+    est = R.estimate_fisher(arch, depth, width, samples, seeds, sampler=sampler).bytes
+    assert measured <= est <= R.MEMORY_FACTOR * measured, (measured, est)
+
+
+@pytest.mark.parametrize("bn", [None, "batch"])
+def test_projected_fisher_estimate_with_batch_bn(bn):
+    """Batch BN carries T functionals through the backward pass (one network at a time)."""
+    from anglefish.numeric.fisher import fisher_spectrum
+
+    measured = peak_bytes(fisher_spectrum, "resnet-bn", 2, 96, 16, 2, bn=bn)
+    est = R.estimate_fisher("resnet-bn", 2, 96, 16, 2, bn=bn).bytes
     assert measured <= est <= R.MEMORY_FACTOR * measured, (measured, est)
 
 

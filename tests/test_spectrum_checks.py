@@ -170,8 +170,20 @@ def test_report_is_json_ready_with_named_bounds():
     assert back["edge"] is not None and back["edge"]["model"] > back["theory"]["lambda_max"]
     ids = {c["id"]: c for c in back["checks"]}
     assert ids["sample_bounds_each_network"]["passed"]
-    with pytest.raises(AnglefishError):
-        fisher_bounds_report("mlp", 2, 33, 8, 4)  # the width check needs an even width
+    odd = fisher_bounds_report("mlp", 2, 33, 8, 4)  # the width check needs an even width: not run, never passed
+    odd = {c["id"]: c for c in odd["checks"]}
+    for cid in ("s_lambda_vs_dense", "concentration_vs_dense"):
+        assert odd[cid]["status"] == "not run" and "even width" in odd[cid]["details"]["reason"]
+    for key, b in back["bounds"].items():  # every theory bound says whether the measured mean obeys it
+        if b["from"] == "theory":
+            assert b["mc_consistent"] in (True, False) if b["applies_to"] == "E lambda_max" \
+                else b["mc_consistent"] is None and "infinite-width Gram" in b["mc_consistent_note"]
+    batch = fisher_bounds_report("resnet-bn", 2, 16, 8, 4, bn="batch", edge_draws=8)
+    assert batch["theory"] is None and "batch-statistics BN" in batch["theory_note"]
+    assert all(b["from"] == "sample" for b in batch["bounds"].values())
+    statuses = {c["id"]: c["status"] for c in batch["checks"]}
+    assert statuses == {"sample_bounds_each_network": "passed", "theory_bounds_bracket_mean": "not run",
+                        "s_lambda_vs_dense": "not run", "concentration_vs_dense": "not run"}
 
 
 @pytest.mark.slow

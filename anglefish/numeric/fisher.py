@@ -65,6 +65,7 @@ from .network import (
     draw_weights,
     forward,
     new_pass,
+    one_blas_thread,
     spawn_generators,
     standard_normals,
     uses_batch_bn,
@@ -73,8 +74,9 @@ from .network import (
 #: refuse a batch-BN Gram whose Jacobian of all outputs would need more memory than this per seed
 BATCH_BN_MAX_BYTES = 8 * 2**30
 
-__all__ = ["Params", "init_params", "draw_inputs", "network_outputs", "ntk_gram", "fisher_spectrum",
-           "parse_subset", "check_int", "uses_batch_bn"]
+__all__ = ["PASS_MEMORY", "Params", "SAMPLERS", "WEIGHT_MEMORY", "init_params", "draw_inputs", "network_outputs",
+           "ntk_gram", "fisher_spectrum", "parse_subset", "projected_gram", "projected_pass_bytes", "check_int",
+           "uses_batch_bn"]
 
 
 def parse_subset(subset: str, depth: int):
@@ -212,6 +214,15 @@ def _backward_network(params: Params, caches, g: np.ndarray, on_dense, lowest_bl
     return backward(params.net, caches, g, new_pass(params.net, params.bn, on_dense=on_dense), lowest_block)
 
 
+def _check_batch_bn_memory(samples: int, width: int, in_dim: int, dtype) -> None:
+    """Refuse a batch-BN Gram whose Jacobian of all outputs would exceed BATCH_BN_MAX_BYTES per seed."""
+    need = 4 * samples ** 2 * max(width, in_dim) * np.dtype(dtype).itemsize
+    if need > BATCH_BN_MAX_BYTES:
+        raise AnglefishError(f"batch-statistics BN needs ~{need / 2**30:.1f} GiB per seed for the Jacobian of "
+                             f"all {samples} outputs (limit {BATCH_BN_MAX_BYTES / 2**30:.0f} GiB); "
+                             "use fewer samples or a smaller width")
+
+
 def ntk_gram(arch: Architecture | str, params: Params, x: np.ndarray, subset: str = "all") -> np.ndarray:
     """The empirical NTK Gram K_st = sum_{theta in subset} df(x_s)/dtheta df(x_t)/dtheta, (S, T, T).
 
@@ -230,11 +241,7 @@ def ntk_gram(arch: Architecture | str, params: Params, x: np.ndarray, subset: st
     x = _check_inputs(params, x)
     if uses_batch_bn(params.arch, params.bn) and blocks:
         # full Jacobian: memory O(T^2 N) per seed, so one seed at a time
-        need = 4 * x.shape[2] ** 2 * max(params.width, params.in_dim) * np.dtype(params.dtype).itemsize
-        if need > BATCH_BN_MAX_BYTES:
-            raise AnglefishError(f"batch-statistics BN needs ~{need / 2**30:.1f} GiB per seed for the Jacobian of "
-                                 f"all {x.shape[2]} outputs (limit {BATCH_BN_MAX_BYTES / 2**30:.0f} GiB); "
-                                 "use fewer samples or a smaller width")
+        _check_batch_bn_memory(x.shape[2], params.width, params.in_dim, params.dtype)
         return np.concatenate([_gram(params.select(s), x[s:s + 1], blocks, readout, True)
                                for s in range(params.seeds)])
     return _gram(params, x, blocks, readout, False)
@@ -242,6 +249,16 @@ def ntk_gram(arch: Architecture | str, params: Params, x: np.ndarray, subset: st
 
 def _gram(params: Params, x: np.ndarray, blocks, readout: bool, batch_bn: bool) -> np.ndarray:
     h_l, caches, f = _forward_network(params, x)
+
+    def pull_back(g, on_dense, lowest_block):
+        return _backward_network(params, caches, g, on_dense, lowest_block)
+
+    return _gram_of_pass(h_l, f, params.readout, params.owners, pull_back, blocks, readout, batch_bn)
+
+
+def _gram_of_pass(h_l, f, v, owners, pull_back, blocks, readout: bool, batch_bn: bool) -> np.ndarray:
+    """K from one forward pass (top values h_l (S, N_L, T), outputs f (S, T), readout v (S, N_L))
+    and ``pull_back(g, on_dense, lowest_block)``, the backward pass of the same networks."""
     if not np.all(np.isfinite(f)):
         raise AnglefishError("the network's outputs overflowed (not finite); use a smaller depth")
     s, t = f.shape
@@ -250,8 +267,6 @@ def _gram(params: Params, x: np.ndarray, blocks, readout: bool, batch_bn: bool) 
         k += np.matmul(h_l.transpose(0, 2, 1), h_l)
     if not blocks:
         return k
-    owners = params.owners
-    v = params.readout
     if batch_bn:
         # g[s, r, :, a] = d f(x_r) / d h_L(x_a) = v delta_ra: the T backward passes at once
         g = v[:, None, :, None] * np.eye(t, dtype=v.dtype)[None, :, None, :]
@@ -275,10 +290,56 @@ def _gram(params: Params, x: np.ndarray, blocks, readout: bool, batch_bn: bool) 
             d = grad[:, 0]
             k[...] += np.matmul(d.transpose(0, 2, 1), d) * np.matmul(h.transpose(0, 2, 1), h)
     with np.errstate(over="ignore", invalid="ignore"):
-        _backward_network(params, caches, g, on_dense, lowest_block=min(blocks))
+        pull_back(g, on_dense, min(blocks))
     if not np.all(np.isfinite(k)):
         raise AnglefishError("the NTK Gram overflowed (not finite); use a smaller depth")
     return k
+
+
+def projected_gram(arch: Architecture | str, depth: int, width: int, x: np.ndarray, rngs: list,
+                   subset: str = "all", bn: str | None = None) -> tuple:
+    """The empirical NTK Gram of ``len(rngs)`` fresh random networks without weight matrices:
+    (K (S, T, T) float64, P of the subset).
+
+    The same networks' law as ``init_params`` + :func:`ntk_gram` (the module docstring's
+    convention, in_dim = x.shape[1]), drawn by :class:`anglefish.numeric.projected.ProjectedPass`:
+    per network s, from ``rngs[s]`` in this order, Omega of every Dense (forward), the readout v,
+    then the orthogonal parts of every Dense pulled back (backward).  Exact in law (that module's
+    docstring); O(L N T^2) time and O(L N T) memory per network.  With batch BN, one network at a
+    time (the Jacobian of all T outputs, as in :func:`ntk_gram`)."""
+    from .projected import ProjectedPass, lazy_weights
+
+    arch = get_architecture(arch)
+    depth = check_int(depth, "depth")
+    width = check_int(width, "width")
+    blocks, readout = parse_subset(subset, depth)
+    x = np.asarray(x)
+    if x.ndim != 3 or x.shape[0] != len(rngs) or x.shape[2] < 1:
+        raise AnglefishError(f"inputs must have shape (seeds={len(rngs)}, dim, samples>=1), got {x.shape}")
+    batch_bn = uses_batch_bn(arch, bn)
+    if batch_bn and x.shape[2] < 2:
+        raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
+    if batch_bn and blocks and len(rngs) > 1:
+        _check_batch_bn_memory(x.shape[2], width, x.shape[1], x.dtype)
+        parts = [projected_gram(arch, depth, width, x[s:s + 1], rngs[s:s + 1], subset, bn) for s in range(len(rngs))]
+        return np.concatenate([p[0] for p in parts]), parts[0][1]
+    dtype = x.dtype.type
+    net = lazy_weights(arch, depth, width, x.shape[1], len(rngs))
+    ctx = ProjectedPass(net, bn, rngs=list(rngs), dtype=dtype)
+
+    def pull_back(g, on_dense, lowest_block):
+        ctx.on_dense = on_dense
+        return backward(net, caches, g, ctx, lowest_block)
+
+    # tall-skinny QRs and products: one BLAS thread (two threads ran 2-8x slower on a shared machine)
+    with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+        h, _, caches = forward(net, x, ctx)
+        n = h.shape[1]
+        v = standard_normals(rngs, (n,), dtype)
+        v *= dtype(math.sqrt(1.0 / n))
+        f = np.einsum("sn,snt->st", v, h)
+        k = _gram_of_pass(h, f, v, net.owners, pull_back, blocks, readout, batch_bn and bool(blocks))
+    return k, net.n_params(blocks) + (n if readout else 0)
 
 
 # ----------------------------------------------------------------- spectrum
@@ -295,17 +356,37 @@ def _mean_se(values: np.ndarray):
     return mean, se
 
 
-#: fisher_spectrum draws networks in chunks whose weights take at most this many bytes
+#: fisher_spectrum (dense sampler) draws networks in chunks whose weights take at most this many bytes
 WEIGHT_MEMORY = 256 * 2**20
+#: fisher_spectrum (projected sampler) runs networks in chunks whose passes hold about this many bytes
+PASS_MEMORY = 256 * 2**20
+#: the samplers of :func:`fisher_spectrum`: 'projected' (default, no weight matrices) and 'dense'
+#: (explicit weights: the reference)
+SAMPLERS = ("projected", "dense")
+
+
+def projected_pass_bytes(arch: Architecture | str, depth: int, width: int, samples: int, dtype=np.float64) -> int:
+    """Bytes one network's projected pass keeps alive (:func:`projected_gram`): per Dense its input,
+    Q and Omega, per other leaf block one (N, T) array, all (N, T) arrays at most (k <= T)."""
+    arch = get_architecture(arch)
+    from ..theory.blocks import Dense, Residual, Serial
+
+    leaves = [b for b in arch.block.walk() if not isinstance(b, (Serial, Residual))]
+    dense = sum(isinstance(b, Dense) for b in leaves)
+    arrays = depth * (len(leaves) + 2 * dense) + 4
+    return int(arrays * width * samples * np.dtype(dtype).itemsize)
 
 
 def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: int, seeds: int,
                     subset: str = "all", seed: int = 0, dtype=np.float64, bn: str | None = None,
-                    progress=None) -> dict:
+                    progress=None, sampler: str = "projected") -> dict:
     """Eigenvalues of the empirical FIM (as those of K/T) of ``seeds`` random networks.
 
     Per seed s (generator s of ``spawn_generators(seed, seeds)``): inputs X (width x samples,
-    i.i.d. N(0,1)) drawn first, then the weights (:func:`init_params`, in_dim = width).
+    i.i.d. N(0,1)) drawn first, then the network.  ``sampler='projected'`` (default) draws no
+    weight matrix (:func:`projected_gram`: O(L N T^2) time, O(L N T) memory per network, exact in
+    law); ``sampler='dense'`` draws every weight (:func:`init_params`, in_dim = width) and is the
+    reference: same law, another sample for the same seed.
     Returns seed means with standard errors (sd/sqrt(S), ddof 1; nan for one seed):
     ``lambda_max`` (largest eigenvalue of F = K/T), ``mean_eigenvalue`` (m_lambda = tr K/(T P)),
     ``s_lambda`` (tr F^2 / P = ||K||_F^2 / (T^2 P)), ``n_params`` (P of the subset), per-seed
@@ -323,25 +404,33 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     samples = check_int(samples, "samples")
     seeds = check_int(seeds, "seeds")
     check_choice(bn, "bn", BN_KINDS, allow_none=True)
+    check_choice(sampler, "sampler", SAMPLERS)
     dtype = check_dtype(dtype)
     parse_subset(subset, depth)
     if uses_batch_bn(arch, bn) and samples < 2:
         raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
     rngs = spawn_generators(seed, seeds)
-    # networks are drawn in chunks that keep their weights within WEIGHT_MEMORY bytes; network s
-    # draws from rngs[s] only, so the chunking does not change any number
-    grams, start, chunk, n_params = [], 0, 1, None
+    # networks run in chunks that keep their weights (dense) or their passes (projected) within a
+    # memory cap; network s draws from rngs[s] only, so the chunking does not change any number
+    grams, start, n_params = [], 0, None
+    chunk = 1 if sampler == "dense" else max(1, PASS_MEMORY // projected_pass_bytes(arch, depth, width, samples,
+                                                                                      dtype))
     while start < seeds:
         part = rngs[start:start + chunk]
         x = draw_inputs(width, samples, part, dtype)
-        params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
-        grams.append(ntk_gram(arch, params, x, subset))
-        if n_params is None:
-            n_params = params.n_params(subset)
-            per_network = sum(w.nbytes for w in params.weights) + params.readout.nbytes
-            chunk = max(1, WEIGHT_MEMORY // per_network)
+        if sampler == "projected":
+            k, n_params = projected_gram(arch, depth, width, x, part, subset, bn)
+            grams.append(k)
+        else:
+            params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
+            grams.append(ntk_gram(arch, params, x, subset))
+            if n_params is None:
+                n_params = params.n_params(subset)
+                per_network = sum(w.nbytes for w in params.weights) + params.readout.nbytes
+                chunk = max(1, WEIGHT_MEMORY // per_network)
+            del params
         start += len(part)
-        del x, params
+        del x
         if progress is not None:
             progress(start, seeds)
     k = np.concatenate(grams)
@@ -355,7 +444,7 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     return {
         "architecture": arch.name, "depth": depth, "width": width, "samples": samples,
         "seeds": seeds, "seed": seed, "subset": subset, "bn": bn, "dtype": np.dtype(dtype).name,
-        "n_params": n_params,
+        "sampler": sampler, "n_params": n_params,
         "lambda_max": lm, "lambda_max_se": lse,
         "mean_eigenvalue": mm, "mean_eigenvalue_se": mse,
         "lambda_max_per_seed": lam, "mean_eigenvalue_per_seed": m_lam, "eigenvalues": eig,

@@ -22,6 +22,10 @@ Conventions
   a loss or a sum of outputs; R = T for the Jacobian of all outputs with mini-batch BN).  Every Dense
   calls ``Pass.on_dense(index, h, g)`` with its input h (S, n_in, T) and the cotangent g at its
   output: the hook from which gradients and NTK Grams are built.
+* A Dense never touches a weight itself: it asks the pass for ``apply_dense(v, h)`` (W h) and
+  ``apply_dense_transposed(cache, g)`` (W^T g).  :class:`Pass` applies the explicit weights;
+  :class:`anglefish.numeric.projected.ProjectedPass` draws, per network, only the projections of
+  a fresh W that the pass needs (no N x N matrix; exact in law -- see that module).
 """
 from __future__ import annotations
 
@@ -150,6 +154,22 @@ class Pass:
         k = self.bn_cursor
         self.bn_cursor += 1
         return k
+
+    # ---- the Dense hooks: every Dense applies its weight through the pass (``Dense.forward/backward``)
+    def apply_dense(self, variance: float, h: np.ndarray):
+        """Z = W h for the next Dense in network order (its explicit weight); returns (Z, cache).
+        ``variance`` is the Dense's v (W_ij ~ N(0, v / fan_in)); the explicit weight already has it."""
+        index, w = self.next_weight()
+        if w.shape[2] != h.shape[1]:
+            raise AnglefishError(f"internal: weight {index} has fan-in {w.shape[2]}, input has {h.shape[1]}")
+        return np.matmul(w, h), (index, h)
+
+    def apply_dense_transposed(self, cache, g: np.ndarray) -> np.ndarray:
+        """W^T g for the Dense of ``cache`` (cotangent g (S, R, n_out, T)), after the ``on_dense`` hook."""
+        index, h = cache
+        if self.on_dense is not None:
+            self.on_dense(index, h, g)
+        return np.matmul(self.weight(index).transpose(0, 2, 1)[:, None], g)
 
 
 def new_pass(weights: Weights, bn: str | None = None, bn_mode: str = "train", **kw) -> Pass:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import AnglefishError
 from ..theory.spectrum import INEQUALITIES, Bound, bulk_edge, selection_subset
-from .fisher import check_int, fisher_spectrum
+from .fisher import _mean_se, check_int, fisher_spectrum
 from .simulate import spawn_generators
 
 #: relative rounding allowance of the deterministic sample-bound check (eigvalsh in float64)
@@ -91,25 +91,29 @@ def check_sample_bounds(grams, n_params: int, rtol: float = RTOL) -> dict:
     return out
 
 
-def _mean_se(x) -> tuple:
-    x = np.asarray(x, dtype=np.float64)
-    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else float("nan")
-    return float(x.mean()), se
-
-
 def spectrum_mc(arch, depth: int, width: int, samples: int, seeds: int, params: str = "all", seed: int = 0,
-                bn: str | None = None, dtype=np.float64) -> dict:
-    """Sample ``seeds`` dense networks (:func:`fisher_spectrum`: same draws, same seeds) and return
-    the seed means and standard errors (sd / sqrt(S)) of lambda_max, m_lambda, s_lambda and the
-    concentration, the means of the sample bounds, the deterministic per-network bound check
-    (``bounds_check``), the per-network arrays and ``n_params``.  ``params`` is a selection of
+                bn: str | None = None, dtype=np.float64, sampler: str = "projected", progress=None) -> dict:
+    """Sample ``seeds`` random networks (:func:`fisher_spectrum`: same draws, same seeds, same
+    ``sampler``) and return :func:`spectrum_summary` of them.  ``params`` is a selection of
     :mod:`anglefish.theory.spectrum` ('all', 'layer:K', 'layer:first', 'layer:last', 'first', ...)."""
     subset = selection_subset(params, depth)
-    r = fisher_spectrum(arch, depth, width, samples, seeds, subset=subset, seed=seed, bn=bn, dtype=dtype)
-    k, p = r["grams"], r["n_params"]
+    r = fisher_spectrum(arch, depth, width, samples, seeds, subset=subset, seed=seed, bn=bn, dtype=dtype,
+                        sampler=sampler, progress=progress)
+    return spectrum_summary(r, params)
+
+
+def spectrum_summary(run: dict, params: str | None = None) -> dict:
+    """The moments and sample bounds of a :func:`fisher_spectrum` result ``run``: the seed means
+    and standard errors (sd / sqrt(S)) of lambda_max, m_lambda, s_lambda and the concentration,
+    the means of the sample bounds, the deterministic per-network bound check (``bounds_check``),
+    the per-network arrays, ``n_params`` and the Grams.  ``params``: the selection's name as given
+    (default: the run's subset)."""
+    k, p = run["grams"], run["n_params"]
     mom = gram_moments(k, p)
-    out = {"architecture": r["architecture"], "depth": depth, "width": width, "samples": samples, "seeds": seeds,
-           "seed": seed, "params": params, "subset": subset, "n_params": p}
+    out = {"architecture": run["architecture"], "depth": run["depth"], "width": run["width"],
+           "samples": run["samples"], "seeds": run["seeds"], "seed": run["seed"],
+           "params": run["subset"] if params is None else params, "subset": run["subset"], "n_params": p,
+           "sampler": run.get("sampler", "dense")}
     for key in ("lambda_max", "m_lambda", "s_lambda", "concentration"):
         out[key], out[f"{key}_se"] = _mean_se(mom[key])
         out[f"{key}_per_seed"] = mom[key]
@@ -180,4 +184,4 @@ def bulk_edge_prediction(arch, depth: int, width: int, samples: int, params: str
 
 
 __all__ = ["RTOL", "SAMPLE_BOUNDS", "bulk_edge_model", "bulk_edge_prediction", "check_sample_bounds",
-           "gram_moments", "sample_bound_objects", "sample_bounds", "spectrum_mc"]
+           "gram_moments", "sample_bound_objects", "sample_bounds", "spectrum_mc", "spectrum_summary"]

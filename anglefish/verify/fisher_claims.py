@@ -384,12 +384,47 @@ def _rate_reading(claim: FisherClaim, series: dict, which: str, label: str, mode
     return Reading(label, quantity, model, regime, verdict, why, evidence)
 
 
+def bounds_conclusion(claim: FisherClaim, primary: Reading | None = None) -> dict:
+    """What the eigenvalue bounds alone conclude about the claim's primary reading (whole FIM,
+    N -> oo, L -> oo), without kappa2 and without lambda_max's own law.
+
+    max_t K_tt / T <= lambda_max <= tr F give N kappa1 / T <= lambda_max <= N kappa1 (every PSD
+    matrix; :func:`anglefish.theory.spectrum_laws.bounds_law`), so lambda_max / N -- and N eta_max =
+    2N / lambda_max, between 2/kappa1 and 2T/kappa1 -- is pinned to the law of kappa1 (resp.
+    1/kappa1) up to a factor at most T that does not depend on L.  The claim's kind is judged on
+    that law (:func:`judge_scale`); ``follows`` says whether this bounds-only verdict is the
+    primary reading's (``primary``, computed if not given).  The sandwich fixes the growth class,
+    not a limit: for 'does not depend on depth' it can show 'bounded', not 'convergent'."""
+    from ..theory.spectrum_laws import bounds_law
+
+    primary = primary or claim_rows(claim)[0]
+    b = bounds_law(claim.architecture, "all")
+    k1 = _scale(fisher_law(claim.architecture, "all")["kappa1"])
+    if claim.quantity == "eigenvalues":
+        scale, quantity = k1, "lambda_max / N"
+        sandwich = f"{b['lower']} <= lambda_max / N <= {b['upper']}"
+    else:
+        scale = GrowthLaw(sp.simplify(1 / k1.base), -k1.power, -k1.log_power, sp.simplify(2 / k1.coefficient))
+        quantity = "N eta_max"
+        sandwich = (f"{sp.sstr(2 / sp.sympify(b['upper'], locals={'L': L}))} <= N eta_max <= "
+                    f"{sp.sstr(2 * SAMPLES / sp.sympify(b['upper'], locals={'L': L}))}")
+    verdict, why, _ = judge_scale(claim.kind, scale)
+    follows = verdict == primary.verdict
+    line = (f"{verdict} ({'as' if follows else 'NOT as'} the primary reading: {primary.verdict}); "
+            f"max_t K_tt/T <= lambda_max <= tr F give {sandwich} (N -> oo, T inputs; the factor T between them "
+            f"does not depend on L), so {quantity} {why}; kappa2 is not needed")
+    return {"verdict": verdict, "follows": follows, "quantity": quantity, "sandwich": sandwich,
+            "class": scale.law_class, "primary_verdict": primary.verdict, "line": line,
+            "bounds": "max_t K_tt / T <= lambda_max (lower), lambda_max <= P m_lambda = tr F (upper)"}
+
+
 def claim_result_for(claim: FisherClaim, simulated: dict | None = None) -> dict:
     """The claim's result: primary reading (whole network, theory), the other theory readings, and
-    the simulated readings in ``simulated`` (from :func:`simulated_readings`)."""
+    the simulated readings in ``simulated`` (from :func:`simulated_readings`); ``from_bounds``:
+    what the bounds alone conclude (:func:`bounds_conclusion`)."""
     rows = claim_rows(claim)
     extra = (simulated or {}).get(claim.id, [])
-    return claim_result(rows[0], rows[1:] + extra)
+    return {**claim_result(rows[0], rows[1:] + extra), "from_bounds": bounds_conclusion(claim, rows[0])}
 
 
 def simulated_readings(sim: SimulationSettings = QUICK_SIMULATION, seed: int = 0, progress=None) -> dict:
@@ -429,5 +464,5 @@ def fisher_claims(quick: bool = True, seed: int = 0, measured: bool = True, prog
 
 
 __all__ = ["CLAIMS", "EIGEN_READINGS", "FULL_SIMULATION", "QUICK_SIMULATION", "RATE_READINGS", "FisherClaim",
-           "SimulationSettings", "claim_result_for", "claim_rows", "fisher_claims", "judge_scale",
+           "SimulationSettings", "bounds_conclusion", "claim_result_for", "claim_rows", "fisher_claims", "judge_scale",
            "simulated_readings", "weighted_fit"]

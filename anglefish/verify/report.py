@@ -200,6 +200,8 @@ def _claims_section(claims: list) -> list:
                        + ", ".join(f"{k} = {_fmt(v)}" for k, v in (c.get("counterexample") or {}).items()) + ".")
         if c.get("true_law"):
             out.append(f"- True law: {_fmt(c['true_law'])}.")
+        if c.get("from_bounds"):
+            out.append(f"- From the eigenvalue bounds alone: {_fmt(c['from_bounds']['line'])}.")
         out += ["", "| reading | quantity | model | regime | verdict | why |", "|---|---|---|---|---|---|"]
         for r in c.get("readings", []):
             out.append(f"| {_fmt(r['reading'])} | {_fmt(r['quantity'])} | {_fmt(r['model'])} | {_fmt(r['regime'])} | "

@@ -126,6 +126,11 @@ def bounds_checks(mc: dict, theory: dict, alpha: float = DEFAULT_ALPHA) -> list:
     out = [CheckOutcome("sample_bounds_each_network", name, check["passed"], -worst, 0.0, 0.0,
                         details={**config, "violations": {k: v["violations"] for k, v in check.items() if k != "passed"},
                                  "statistic_is": "minus the smallest relative slack over bounds and networks"})]
+    if theory is None:
+        return out + [_not_run("theory_bounds_bracket_mean", name, "no infinite-width theory for this network")]
+    if not _finite(mc["lambda_max"]):
+        return out + [_not_run("theory_bounds_bracket_mean", name, "the measured lambda_max is outside the float64 "
+                                                                   "range")]
     z = z_for(alpha)
     mean, se = mc["lambda_max"], mc["lambda_max_se"]
     se = 0.0 if not math.isfinite(se) else se
@@ -241,48 +246,96 @@ def _theory_summary(theory: dict) -> dict:
     return {k: theory.get(k) for k in keys}
 
 
-def bounds_object(theory: dict, mc: dict | None = None) -> dict:
+def bounds_object(theory: dict | None, mc: dict | None = None) -> dict:
     """{name: {"value", "inequality", "kind", "from", "applies_to"[, "note"]}} for the theory bounds
-    (keys ``<name>_theory``) and, with ``mc``, the sample bounds (keys ``<name>_sample``)."""
+    (keys ``<name>_theory``; none when ``theory`` is None) and, with ``mc``, the sample bounds
+    (keys ``<name>_sample``)."""
     from ..numeric.spectrum import sample_bound_objects
 
-    out = {f"{b.name}_theory": b.as_json() for b in theory["bounds"]}
+    out = {} if theory is None else {f"{b.name}_theory": b.as_json() for b in theory["bounds"]}
     if mc is not None:
         out.update({f"{b.name}_sample": b.as_json() for b in sample_bound_objects(mc)})
     return out
 
 
+def _finite(*values) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
 def fisher_bounds_report(arch, depth: int, width: int, samples: int, seeds: int, params: str = "all",
                          seed: int = 0, alpha: float = DEFAULT_ALPHA, check_width: bool = True,
-                         edge_draws: int = 64) -> dict:
+                         edge_draws: int = 64, mc: dict | None = None, sampler: str = "projected",
+                         bn: str | None = None, progress=None) -> dict:
     """What ``anglefish fisher`` prints about the spectrum's moments and bounds (JSON-ready).
 
     ``theory``: m_lambda, s_lambda, concentration, lambda_max at N -> oo (and s_lambda to O(1/N)
-    where derived); ``mc``: the same measured on ``seeds`` networks (mean, SE); ``bounds``: the
-    named bounds (:func:`bounds_object`); ``edge``: where kappa2 = 0 and it is derived, the bulk
-    edge (N, T -> oo) and its finite-width reduced model against the measured lambda_max;
-    ``checks``: the bound checks and, with ``check_width``, the s_lambda checks (which sample
-    networks at width N/2 as well, for the width-extrapolated tolerance model; N must be even)."""
+    where derived), or None with ``theory_note`` where the theory does not exist (batch BN) ;
+    ``mc``: the same measured on ``seeds`` networks (mean, SE); ``bounds``: the named bounds
+    (:func:`bounds_object`); ``edge``: where kappa2 = 0 and it is derived, the bulk edge (N, T ->
+    oo) and its finite-width reduced model against the measured lambda_max; ``checks``: the bound
+    checks and, with ``check_width``, the s_lambda checks, which sample ``seeds`` more networks at
+    width N/2 (master seed ``seed + 1``) for the width-extrapolated tolerance model (not run, with
+    the reason, for odd N or N < 4).  ``mc``: a :func:`anglefish.numeric.spectrum.spectrum_summary`
+    of networks already sampled at width N (else they are sampled here with ``sampler``);
+    ``progress(done, total)`` follows the networks sampled here.  A check whose theory or
+    measurement is outside the float64 range is not run (the reason is given).  Every theory bound
+    in ``bounds`` carries ``mc_consistent``: for a bound on E lambda_max, whether the measured mean
+    satisfies it within z SE (lower <= mean + z SE, upper >= mean - z SE; one-sided at alpha/2, as
+    ``theory_bounds_bracket_mean``); null with a note for bounds of the infinite-width Gram only."""
     from ..numeric.spectrum import bulk_edge_prediction, spectrum_mc
 
     arch = get_architecture(arch)
     params = normalise_selection(params)
-    theory = spectrum_theory(arch, depth, width, samples, params)
-    mc = spectrum_mc(arch, depth, width, samples, seeds, params, seed=seed)
+    if mc is None:
+        mc = spectrum_mc(arch, depth, width, samples, seeds, params, seed=seed, sampler=sampler, bn=bn,
+                         progress=progress)
+    theory, why = None, None
+    if arch.uses_batch_bn(bn):
+        why = "batch-statistics BN has no infinite-width theory (no closed kernel map)"
+    else:
+        try:
+            theory = spectrum_theory(arch, depth, width, samples, params)
+        except AnglefishError as err:
+            why = str(err)
     out = {"architecture": arch.name, "depth": depth, "width": width, "samples": samples, "seeds": seeds,
-           "seed": seed, "params": params, "theory": _theory_summary(theory),
+           "seed": seed, "params": params, "sampler": mc.get("sampler", sampler),
+           "theory": None if theory is None else _theory_summary(theory),
            "mc": {k: mc[k] for k in ("lambda_max", "lambda_max_se", "m_lambda", "m_lambda_se", "s_lambda",
                                      "s_lambda_se", "concentration", "concentration_se")},
            "bounds": bounds_object(theory, mc), "edge": None}
+    if why:
+        out["theory_note"] = why
     checks = bounds_checks(mc, theory, alpha)
-    if check_width:
-        if width % 2:
-            raise AnglefishError(f"the width-extrapolated s_lambda check needs an even width, got {width}")
-        from ..numeric.spectrum import spectrum_mc as _mc
-
-        pair = {width // 2: _mc(arch, depth, width // 2, samples, seeds, params, seed=seed + 1), width: mc}
-        checks += s_lambda_checks(arch, depth, width // 2, samples, seeds, params, alpha=alpha, mc=pair)
+    name = arch.name
+    width_ids = ("s_lambda_vs_dense", "concentration_vs_dense")
+    if not check_width:
+        pass
+    elif theory is None:
+        checks += [_not_run(c, name, why) for c in width_ids]
+    elif width % 2 or width < 4:
+        checks += [_not_run(c, name, f"the width-extrapolated check samples width N/2 as well: it needs an even "
+                                     f"width >= 4, got {width}") for c in width_ids]
+    elif not _finite(theory["s_lambda"], theory["concentration"], mc["s_lambda"], mc["concentration"]):
+        checks += [_not_run(c, name, "s_lambda of the theory or of the networks is outside the float64 range")
+                   for c in width_ids]
+    else:
+        half = spectrum_mc(arch, depth, width // 2, samples, seeds, params, seed=seed + 1,
+                           sampler=mc.get("sampler", sampler), bn=bn, progress=progress)
+        checks += s_lambda_checks(arch, depth, width // 2, samples, seeds, params, alpha=alpha,
+                                  mc={width // 2: half, width: mc})
     out["checks"] = [c.as_dict() for c in checks]
+    bracket = next(c for c in checks if c.id == "theory_bounds_bracket_mean")
+    for key, b in out["bounds"].items():
+        if b["from"] != "theory":
+            continue
+        if b["applies_to"] != "E lambda_max":
+            b["mc_consistent"] = None
+            b["mc_consistent_note"] = "not compared: it bounds lambda_max of the infinite-width Gram only"
+        elif bracket.applicable and key[:-len("_theory")] in bracket.details["slack"]:
+            b["mc_consistent"] = bool(bracket.details["slack"][key[:-len("_theory")]] >= 0)
+        else:
+            b["mc_consistent"] = None
+            b["mc_consistent_note"] = bracket.details.get("reason", "no value")
     try:
         edge = bulk_edge_prediction(arch, depth, width, samples, params, draws=edge_draws, seed=seed)
     except AnglefishError as err:
@@ -291,6 +344,8 @@ def fisher_bounds_report(arch, depth: int, width: int, samples: int, seeds: int,
         out["edge"] = {k: edge[k] for k in ("edge", "naive_mp", "infinite_width", "model", "model_se",
                                             "model_without_spread", "p1", "p2", "a", "sigma_d2", "ratio", "limits")}
         out["edge"]["model_over_mc"] = edge["model"] / mc["lambda_max"]
+        out["edge"]["mc_lambda_max"] = mc["lambda_max"]
+        out["edge"]["mc_lambda_max_se"] = mc["lambda_max_se"]
     return out
 
 

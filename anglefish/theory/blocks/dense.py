@@ -73,16 +73,14 @@ class Dense(Block):
         return ctx.width
 
     def forward(self, h, log_m, ctx):
-        index, w = ctx.next_weight()
-        if w.shape[2] != h.shape[1]:
-            raise AnglefishError(f"internal: weight {index} has fan-in {w.shape[2]}, input has {h.shape[1]}")
-        return np.matmul(w, h), log_m + math.log(ctx.value(self.variance)), (index, h)
+        """Z = W h through the pass (``ctx.apply_dense``: explicit weights, or a projected draw)."""
+        v = ctx.value(self.variance)
+        z, cache = ctx.apply_dense(v, h)
+        return z, log_m + math.log(v), cache
 
     def backward(self, cache, g, ctx):
-        index, h = cache
-        if ctx.on_dense is not None:
-            ctx.on_dense(index, h, g)
-        return np.matmul(ctx.weight(index).transpose(0, 2, 1)[:, None], g)
+        """W^T g through the pass (``ctx.apply_dense_transposed``, which also calls ``ctx.on_dense``)."""
+        return ctx.apply_dense_transposed(cache, g)
 
     def homogeneous(self):
         return True
