@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
                 help=f"for architectures whose blocks depend on the total depth L (e.g. resnet-scaled): "
                      f"the L at which the maps are iterated and the angle reported (default "
                      f"{DEFAULT_DERIVE_DEPTH}, stated in the output)")
+    p.add_argument("--finite-width", action="store_true",
+                   help="also derive the O(1/N) finite-width correction recursion (each block's rule, the "
+                        "one-block recursion of the moments' mean shift and covariance, and the angle at "
+                        "L = 10 from theta0 = 1 for N = 128 .. 1024)")
     p.add_argument("--fisher", action="store_true",
                    help="also derive the Fisher spectrum's moments m_lambda, s_lambda and the bounds on lambda_max "
                         "symbolically (in kappa1, kappa2, P, then in L), their large-L laws, and what the bounds "
@@ -274,6 +278,10 @@ def cmd_derive(args) -> str:
         raise AnglefishError("--params applies only with --fisher (the parameters of the Fisher spectrum)")
     with Progress("anglefish derive: iterating the exact map", enabled=not args.quiet) as bar:
         report = derive_report(arch, args.max_depth, args.latex, progress=bar, depth=args.depth)
+    if args.finite_width:
+        from .verify.derivation import finite_width_report
+
+        report["finite_width"] = finite_width_report(arch, depth=args.depth or 10)
     if args.fisher:
         from .theory.spectrum import spectrum_symbolic_text
 
@@ -337,8 +345,10 @@ def cmd_angles(args) -> str:
         with Progress(f"anglefish angles: {arch.name}: {args.sampler} sampler", enabled=not args.quiet) as bar:
             result = angle_table(arch, args.depth, args.theta0, args.width, args.seeds, batch=args.batch,
                                  sampler=args.sampler, bn=args.bn, seed=args.seed, every=args.every,
-                                 progress=bar)
+                                 progress=bar, finite_width=True)
         rows = result["rows"]
+        if result.get("finite_width_warning") and (args.json or args.csv):  # the text table carries it
+            print(f"anglefish: warning: {result['finite_width_warning']}", file=sys.stderr)
     if args.json:
         return dumps(result)
     if args.csv:

@@ -121,9 +121,41 @@ def derive_text(r: dict) -> str:
     if "latex" in r:
         lines.append(f"  LaTeX       {r['latex']['norm_map']}")
         lines.append(f"              {r['latex']['angle_map']}")
+    if "finite_width" in r:
+        lines += finite_width_text(r["finite_width"])
     if "fisher" in r:
         lines += fisher_symbolic_lines(r["fisher"])
     return "\n".join(lines)
+
+
+#: recursion equations longer than this are given by --json only
+MAX_EQUATION_CHARS = 200
+
+
+def finite_width_text(fw: dict) -> list:
+    """The ``derive --finite-width`` section: rules, recursion (long equations by --json), example."""
+    lines = ["  finite width  O(1/N) moment closure; " + fw["state"]]
+    lines.append("    rules (each block's own, depth first):")
+    lines += [f"      {line}" for line in fw["rules"]]
+    if not fw["derived"]:
+        lines.append(f"    not derived: {fw['reason']}")
+        return lines
+    lines.append("    one-block recursion (K: N = oo; dK, V: coefficients of 1/N; primes: after the block):")
+    for name, expr in fw["recursion"].items():
+        shown = expr if len(expr) <= MAX_EQUATION_CHARS else f"<{len(expr)} characters: --json gives it>"
+        lines.append(f"      {name} = {shown}")
+    lines.append(f"    predictions: {fw['predictions']}")
+    lines.append(f"    validity: {fw['validity']}")
+    ex = fw["example"]
+    lines.append(f"    example, L = {ex['L']}, theta0 = {ex['theta0']:g} (theta_theory: N -> oo; theta_finite, "
+                 "single_sd: O(1/N) at N):")
+    lines.append(f"      {'N':>6} {'theta_theory':>12} {'theta_finite':>12} {'single_sd':>10}")
+    for row in ex["rows"]:
+        def cell(v, w):
+            return f"{v:>{w}.6f}" if isinstance(v, float) else "-".rjust(w)
+        lines.append(f"      {row['N']:>6} {cell(row['theta_theory'], 12)} {cell(row['theta_theory_finite'], 12)} "
+                     f"{cell(row['single_sd_theory'], 10)}" + ("" if row["valid"] else f"  ({row['reason']})"))
+    return lines
 
 
 def fisher_symbolic_lines(f: dict) -> list:
@@ -169,19 +201,55 @@ def angles_text(result, theory_only: bool) -> str:
 
     head = (f"# {result['architecture']}: width {result['width']}, {result['seeds']} seeds, batch "
             f"{result['batch']}, {result['sampler']} sampler" + (f", {result['bn']} BN" if result["bn"] else ""))
-    lines = [head, f"{'l':>6} {'theta_theory':>12} {'theta_mc':>10} {'+-se':>8} {'single_mean':>11} "
-             f"{'single_sd':>9} {'log_q_theory':>12} {'log_q_mc':>10}"]
-    notes = []
+    from .numeric.angles import FINITE_KEYS
+
+    finite = "theory_limits" in result and not result.get("theory_note")  # no theory at all: no finite columns
+    lines = [head]
+    if finite:
+        lines.append(f"# theory: theta_theory, log_q_theory: N -> oo (exact kernel map); theta_finite, single_mean/sd "
+                     f"(theory): O(1/N) finite-width theory at N = {result['width']}")
+        lines.append(f"{'l':>6} {'theta_theory':>12} {'theta_finite':>12} {'theta_mc':>10} {'+-se':>8} "
+                     f"{'single_mean':>11} {'(theory)':>9} {'single_sd':>9} {'(theory)':>9} "
+                     f"{'log_q_theory':>12} {'log_q_mc':>10}")
+    else:
+        lines.append(f"{'l':>6} {'theta_theory':>12} {'theta_mc':>10} {'+-se':>8} {'single_mean':>11} "
+                     f"{'single_sd':>9} {'log_q_theory':>12} {'log_q_mc':>10}")
+    notes, finite_notes = [], {}
     for r in rows:
-        lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {fmt(r['theta_mc'], '10.6f')} "
-                     f"{fmt(r['theta_mc_se'], '8.5f')} {fmt(r['theta_single_mean'], '11.6f')} "
-                     f"{fmt(r['theta_single_sd'], '9.5f')} {fmt(r['log_q_theory'], '12.5f')} "
-                     f"{fmt(r['log_q_mc'], '10.5f')}")
-        notes += [f"# l = {r['l']}: {k[:-5]}: {v}" for k, v in r.items() if k.endswith("_note")]
+        if finite:
+            lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {fmt(r['theta_theory_finite'], '12.6f')} "
+                         f"{fmt(r['theta_mc'], '10.6f')} {fmt(r['theta_mc_se'], '8.5f')} "
+                         f"{fmt(r['theta_single_mean'], '11.6f')} {fmt(r['single_mean_theory'], '9.5f')} "
+                         f"{fmt(r['theta_single_sd'], '9.5f')} {fmt(r['single_sd_theory'], '9.5f')} "
+                         f"{fmt(r['log_q_theory'], '12.5f')} {fmt(r['log_q_mc'], '10.5f')}")
+        else:
+            lines.append(f"{r['l']:>6} {fmt(r['theta_theory'], '12.6f')} {fmt(r['theta_mc'], '10.6f')} "
+                         f"{fmt(r['theta_mc_se'], '8.5f')} {fmt(r['theta_single_mean'], '11.6f')} "
+                         f"{fmt(r['theta_single_sd'], '9.5f')} {fmt(r['log_q_theory'], '12.5f')} "
+                         f"{fmt(r['log_q_mc'], '10.5f')}")
+        for k, v in r.items():
+            if not k.endswith("_note"):
+                continue
+            if k[:-5] in FINITE_KEYS:  # one line per reason, not one per row and column
+                finite_notes.setdefault(_reason_kind(v), []).append(r["l"])
+            else:
+                notes.append(f"# l = {r['l']}: {k[:-5]}: {v}")
+    for why, ls in finite_notes.items():
+        ls = sorted(set(ls))
+        where = f"l = {ls[0]}" if len(ls) == 1 else f"l = {ls[0]} .. {ls[-1]} ({len(ls)} rows)"
+        notes.append(f"# finite-width columns '-' at {where}: {why}")
     if result.get("theory_note"):
         notes.append(f"# {result['theory_note']}")
+    if result.get("finite_width_warning"):
+        notes.append(f"# warning: {result['finite_width_warning']}")
     return "\n".join(lines + notes)
 
+
+def _reason_kind(note: str) -> str:
+    """A note without its numbers, so that rows failing for the same reason share one line."""
+    import re
+
+    return re.sub(r"= -?[0-9.]+(e[-+]?[0-9]+)?", "= ...", note)
 
 
 def number(v, spec=".6g", log10=None):

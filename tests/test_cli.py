@@ -80,6 +80,48 @@ def test_angles_monte_carlo_json(capsys):
     assert [r["l"] for r in data["rows"]] == [0, 2, 4]
 
 
+def test_angles_prints_the_finite_width_theory_and_explains_the_bias(capsys):
+    """MLP, L = 30, N = 256, theta0 = 1.2, 256 seeds (seed 0): theta_mc sits ~8 SE above the N -> oo
+    theory and within its tolerance of the O(1/N) theory, so the warning explains the gap.  The
+    columns are labelled with their limits in the text and in the JSON (``theory_limits``)."""
+    argv = ["angles", "mlp", "--depth", "30", "--theta0", "1.2", "--width", "256", "--seeds", "256",
+            "--every", "10", "--quiet"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "N -> oo" in out and "O(1/N) finite-width theory at N = 256" in out
+    assert "theta_finite" in out.splitlines()[2]
+    assert "# warning: theta_mc differs from the infinite-width theory" in out and "finite-width bias" in out
+    code, out, err = run(capsys, *argv, "--json")
+    data = json.loads(out)
+    row = data["rows"][-1]
+    assert code == 0 and "finite-width bias" in data["finite_width_warning"] and "finite-width bias" in err
+    for key in ("theta_theory_finite", "single_mean_theory", "single_sd_theory"):
+        assert isinstance(row[key], float) and key in data["theory_limits"]
+    assert row["theta_theory"] < row["theta_theory_finite"]  # the O(1/N) shift is upward for the MLP
+    assert abs(row["theta_mc"] - row["theta_theory_finite"]) < abs(row["theta_mc"] - row["theta_theory"])
+
+
+def test_finite_width_warning_kinds():
+    """Deterministic rows: the bias explained, nothing to say, neither theory agrees."""
+    from anglefish.numeric.angles import finite_width_warning
+
+    def row(mc, inf=0.5, fin=0.55, se=0.005, l=8):
+        return {"l": l, "theta_theory": inf, "theta_theory_finite": fin, "theta_mc": mc, "theta_mc_se": se}
+
+    assert "finite-width bias" in finite_width_warning([row(0.552)], 256)
+    assert finite_width_warning([row(0.501, fin=0.502)], 256) is None  # the shift is below the SE
+    assert finite_width_warning([row(0.552, fin=None)], 256) is None  # no valid finite-width theory
+    assert "misses both" in finite_width_warning([row(0.552), row(0.7, l=16)], 256)
+
+
+def test_derive_finite_width(capsys):
+    code, out, _ = run(capsys, "derive", "resnet", "--finite-width", "--max-depth", "100", "--quiet")
+    assert code == 0 and "O(1/N) moment closure" in out and "K_ab' =" in out and "dK_aa' = 2*dK_aa" in out
+    assert "theta_finite" in out and "Residual(Dense(2), ReLU(), Dense(1))" in out
+    code, out, _ = run(capsys, "derive", "preact-resnet", "--finite-width", "--max-depth", "100", "--json", "--quiet")
+    fw = json.loads(out)["finite_width"]
+    assert code == 0 and fw["derived"] is False and "not conditionally Gaussian" in fw["reason"]
+
+
 def test_angles_monte_carlo_batch_bn_and_dense(capsys):
     code, out, _ = run(capsys, "angles", "resnet-bn", "--depth", "2", "--theta0", "1.0", "--width", "32",
                        "--seeds", "4", "--bn", "batch", "--batch", "8", "--sampler", "dense", "--csv", "--quiet")

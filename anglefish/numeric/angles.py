@@ -31,10 +31,89 @@ def theory_rows(arch, theta0: float, depth: int, every: int = 1, at=None, progre
     return ls, theta[:, 0], log_q
 
 
+#: what each theory column is the limit of (``angle_table(..., finite_width=True)``)
+THEORY_LIMITS = {
+    "theta_theory": "N -> oo: the exact infinite-width kernel map",
+    "log_q_theory": "N -> oo: the exact infinite-width norm map",
+    "theta_theory_finite": ("the paper's seed-averaged angle at this width N to O(1/N) (finite-width theory; "
+                            "remainder O((L/N)^2): within 0.3 (L/N)^2 rad where measured, ReLU networks with N <= 1024, "
+                            "L/N <= 1/4)"),
+    "single_mean_theory": "mean of the single-network angle at this width N, to O(1/N)",
+    "single_sd_theory": "sd of the single-network angle at this width N, to O(1/N) (delta method)",
+}
+FINITE_KEYS = ("theta_theory_finite", "single_mean_theory", "single_sd_theory")
+
+
+def finite_width_columns(arch, depth: int, width: int, theta0: float, depths) -> tuple[list, str | None]:
+    """Per recorded depth, the finite-width theory columns of :data:`FINITE_KEYS` (None with a
+    ``<key>_note`` where the theory is not valid), and a note if it is not derived at all.
+    See :func:`anglefish.theory.finite_width.finite_width_theory`."""
+    from ..theory.finite_width import finite_width_theory
+
+    try:
+        th = finite_width_theory(arch, int(depth), int(width), float(theta0), at=[int(l) for l in depths])
+    except AnglefishError as err:
+        why = f"no finite-width theory: {err}"
+        return [{**{k: None for k in FINITE_KEYS}, **{f"{k}_note": why for k in FINITE_KEYS}} for _ in depths], why
+    by_depth = {r["l"]: r for r in th["rows"]}
+    cols = []
+    for l in depths:
+        r = by_depth[int(l)]
+        row = {k: r[k] for k in FINITE_KEYS}
+        if not r["valid"]:
+            row.update({f"{k}_note": f"finite-width theory not valid here: {r['reason']}" for k in FINITE_KEYS})
+        cols.append(row)
+    return cols, None
+
+
+def finite_width_warning(rows, width: int) -> str | None:
+    """One line about the finite-width bias of the Monte Carlo, or None.
+
+    "explained": at some recorded depth theta_mc differs from theta_theory (N -> oo) by more than
+    its SE, the O(1/N) shift theta_theory_finite - theta_theory is itself larger than the SE, and
+    theta_mc agrees with theta_theory_finite within z SE + FINITE_WIDTH_ALLOWANCE (L/N)^2 (z for a
+    two-sided false-alarm rate DEFAULT_ALPHA = 1e-3 per row, the tolerance model of verify); the
+    depth where theta_mc is the most SEs from theta_theory is named.  "unexplained" (takes
+    precedence): theta_mc misses both theories by more than that tolerance at some depth where the
+    finite-width theory is valid."""
+    from ..verify.tolerance import DEFAULT_ALPHA, FINITE_WIDTH_ALLOWANCE, z_for
+
+    z = z_for(DEFAULT_ALPHA)
+    explained, unexplained = None, None
+    for r in rows:
+        inf, fin, mc, se = (r.get(k) for k in ("theta_theory", "theta_theory_finite", "theta_mc", "theta_mc_se"))
+        if inf is None or fin is None or mc is None or se is None or not (np.isfinite(se) and se > 0):
+            continue
+        tol = z * se + FINITE_WIDTH_ALLOWANCE * (r["l"] / width) ** 2
+        off_inf, off_fin = abs(mc - inf) / se, abs(mc - fin) / se
+        if abs(mc - fin) <= tol:
+            if off_inf > 1 and abs(fin - inf) > se and (explained is None or off_inf > explained[0]):
+                explained = (off_inf, off_fin, r["l"], mc - inf)
+        elif abs(mc - inf) > z * se and (unexplained is None or off_fin > unexplained[1]):
+            unexplained = (off_inf, off_fin, r["l"], mc - inf)
+    if unexplained is not None:
+        off_inf, off_fin, l, _ = unexplained
+        return (f"at l = {l} theta_mc misses both the infinite-width theory (theta_theory, N -> oo; by "
+                f"{off_inf:.1f} SE) and the finite-width theory (theta_theory_finite, O(1/N) at N = {width}; by "
+                f"{off_fin:.1f} SE, beyond its tolerance z SE + {FINITE_WIDTH_ALLOWANCE:g} (L/N)^2 at alpha = "
+                f"{DEFAULT_ALPHA:g})")
+    if explained is None:
+        return None
+    off_inf, off_fin, l, gap = explained
+    return (f"theta_mc differs from the infinite-width theory (theta_theory, N -> oo) by {gap:+.3g} rad = "
+            f"{off_inf:.1f} SE at l = {l}: that is the finite-width bias, which grows like L/N; the O(1/N) theory at N = {width} (theta_theory_finite) agrees within {off_fin:.1f} SE")
+
+
 def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: int | None = None,
                 sampler: str = "gram", bn: str | None = None, seed: int = 0, every: int = 1,
-                dtype=np.float64, progress=None) -> dict:
-    """Monte Carlo and theory of the pair angle through depth, JSON-ready."""
+                dtype=np.float64, progress=None, finite_width: bool = False) -> dict:
+    """Monte Carlo and theory of the pair angle through depth, JSON-ready.
+
+    ``finite_width``: also give the finite-width (O(1/N)) theory at this width
+    (:data:`FINITE_KEYS`, None with a note where it is not valid or not derived), what each
+    theory column is the limit of (``theory_limits``) and ``finite_width_warning`` (see
+    :func:`finite_width_warning`; None when there is nothing to warn about).
+    Off by default: it derives the O(1/N) recursion with SymPy (seconds, once per process)."""
     arch = get_architecture(arch)
     if sampler not in SAMPLERS:
         raise AnglefishError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
@@ -88,6 +167,16 @@ def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: 
     if theory is None:
         out["theory_note"] = ("no theory: batch-statistics BN has no closed kernel map" if effective_bn == "batch"
                               else "no theory: the exact map of this architecture could not be evaluated")
+    if finite_width:
+        if theory is None:
+            cols, why = [{k: None for k in FINITE_KEYS}] * len(rows), out["theory_note"]
+        else:
+            cols, why = finite_width_columns(arch, depth, width, theta0, traj.depths)
+        for row, col in zip(rows, cols):
+            row.update(col)
+        out["theory_limits"] = dict(THEORY_LIMITS)
+        out["finite_width_note"] = why
+        out["finite_width_warning"] = finite_width_warning(rows, width)
     return out
 
 

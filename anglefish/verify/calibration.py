@@ -15,6 +15,12 @@ Mutants, each a complete alternative theory of an architecture:
 The Monte Carlo is computed once per configuration and every theory (correct or mutant) is
 judged against the same numbers with the same checks, so power and false alarms are
 measured on one footing.  A mutant is caught when any check of the battery fails.
+
+Tolerance model (:mod:`.tolerance`): where the finite-width theory applies (ReLU-type
+architectures at L/N <= 1/4, N <= 1024: all of the battery) a mutant's infinite-width value
+plus the architecture's own O(1/N) correction is held against one width with all the seeds;
+elsewhere the width extrapolation judges it.  Each failed check names the model that failed it,
+and ``families['angle']['models']`` counts the correct theory's checks per model.
 """
 from __future__ import annotations
 
@@ -173,11 +179,15 @@ def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> 
 
 def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
               repeats: int = 3, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
-              fisher: dict | None = None) -> Calibration:
+              fisher: dict | None = None, tolerance: str = "auto") -> Calibration:
     """Power against all mutants and the false-alarm rate of the correct theory.
 
     ``repeats`` independent Monte Carlo batteries (master seeds seed, seed+1, ...) are run;
     the correct theory is checked on each (false alarms); each mutant is judged on the first.
+    ``tolerance``: "auto" (the finite-width model where it applies) or "extrapolation" (the width
+    extrapolation everywhere), see :func:`.contracts.monte_carlo_pair`.  The cost of each
+    tolerance model is reported in ``families['angle']['models']``: configurations, simulated
+    width x seeds (``cost_width_seeds``) and simulation wall time.
     """
     t0 = time.perf_counter()
     batteries = []
@@ -188,19 +198,28 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         for a in architectures:
             for depth, theta0 in BATTERY:
                 battery.append(monte_carlo_pair(a, depth, theta0, width, seeds,
-                                                seed=part_seed(seed, "calibration", r, a, depth, theta0)))
+                                                seed=part_seed(seed, "calibration", r, a, depth, theta0),
+                                                tolerance=tolerance))
                 done += 1
                 if progress is not None:
                     progress(done, total)
         batteries.append(battery)
     failures, checks, ts = 0, 0, []
+    models: dict = {}
     for battery in batteries:
         for mc in battery:
+            model = models.setdefault(mc.model.name, {"configurations": 0, "cost_width_seeds": 0,
+                                                      "simulation_s": 0.0, "checks_run": 0, "false_alarms": 0})
+            model["configurations"] += 1
+            model["cost_width_seeds"] += mc.cost
+            model["simulation_s"] += mc.elapsed_s
             for outcome in theory_vs_gram(mc, alpha=alpha):
                 if not outcome.applicable:
                     continue
                 checks += 1
                 failures += not outcome.passed
+                model["checks_run"] += 1
+                model["false_alarms"] += not outcome.passed
                 se = outcome.details["se"]
                 if se > 0:
                     ts.append((outcome.details["theory"] - outcome.details["extrapolated"]) / se)
@@ -213,10 +232,10 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
                     continue
                 for outcome in theory_vs_gram(mc, theory=m.theory(mc.depth, mc.theta0), alpha=alpha):
                     if not outcome.passed:
-                        failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0})")
+                        failed.append(f"{outcome.id} (L={mc.depth}, theta0={mc.theta0}, {outcome.details['model']})")
             rows.append({"architecture": a, "mutant": m.name, "family": "angle", "caught": bool(failed),
                          "failed_checks": failed})
-    families = {"angle": {"checks_run": checks, "false_alarms": failures}}
+    families = {"angle": {"checks_run": checks, "false_alarms": failures, "models": models}}
     if fisher is not None:
         fisher_rows, fisher_null = fisher_mutant_rows(architectures, fisher, seed, alpha)
         rows += fisher_rows
@@ -239,6 +258,7 @@ def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, s
         checks_run=checks, z_within_2=float(np.mean(np.abs(ts) <= 2)) if len(ts) else float("nan"),
         elapsed_s=time.perf_counter() - t0, families=families,
         settings={"width": width, "seeds": seeds, "repeats": repeats, "alpha": alpha, "seed": seed,
+                  "tolerance": tolerance,
                   "battery": [list(b) for b in BATTERY], "architectures": list(architectures),
                   "perturbation": PERTURBATION,
                   "fisher": fisher if fisher is not None else "derivative-kernel mutants not run (--full runs them)"})

@@ -128,7 +128,7 @@ def _theorem_verdict(arch, norm, angle, which, what, settings):
     failed = [c for c in checks if not c["passed"]]
     if ok:
         why = (f"the map derived from the block list reduces to the claimed one, and Monte Carlo "
-               f"(width-extrapolated) agrees at L = 1 and 10")
+               f"(the verify tolerance model: O(1/N)-corrected or width-extrapolated) agrees at L = 1 and 10")
     elif not symbolic:
         why = f"the derived map {sp.sstr(derived)} differs from the claimed {sp.sstr(claimed)}"
     else:
@@ -197,7 +197,7 @@ def _thm6_real_bn(settings):
     """Primary reading: the network the statement names -- a ResNet with batch normalisation as it
     is computed, with mini-batch statistics (batch 16).  At the same width and seeds, its angle is
     compared with that of the population-BN network, which realises Theorem 6's recursion (its own
-    agreement with the recursion is the second reading, from the width-extrapolated check)."""
+    agreement with the recursion is the second reading, from the tolerance model's check)."""
     from ..numeric import compare_bn_kinds
     from .contracts import theory_vs_gram
 
@@ -228,9 +228,11 @@ def _thm6_real_bn(settings):
     angle = theory_vs_gram(mc, alpha=settings.alpha)[0]
     population = Reading(
         "the proof's model (population BN)", f"theta_{depth} from theta0 = {theta0}",
-        "resnet-bn with BN dividing by the population standard deviation (widths N, 2N extrapolated)",
+        "resnet-bn with BN dividing by the population standard deviation (" + (
+            "O(1/N)-corrected theory at width N" if angle.details["model"] == "finite-width" else "widths N, 2N extrapolated")
+        + ")",
         f"L = {depth}", "holds" if angle.passed else "fails",
-        ("the population-BN network follows the recursion (width-extrapolated check)" if angle.passed else
+        (f"the population-BN network follows the recursion ({angle.details['model']} check)" if angle.passed else
          "even the population-BN network departs from the recursion"),
         {"theory": angle.details["theory"], "extrapolated": angle.details["extrapolated"], "se": angle.details["se"],
          "statistic": angle.statistic, "tolerance": angle.tolerance})

@@ -6,9 +6,10 @@ Each check compares two independent computations of the same quantity and return
 * ``symbolic_vs_numeric``: the SymPy angle map evaluated by SymPy itself at 30 digits
   against the stable float64 evaluation (deterministic; false-alarm rate 0).
 * ``theory_vs_gram``: the exact map's angle after L blocks against the Gram-sampler Monte
-  Carlo, by the width-extrapolated tolerance model of :mod:`.tolerance`.
-* ``log_norm_vs_gram``: likewise for log q_L (E||h||^2 is exact at every width, so
-  the allowance is measured the same way and is usually tiny).
+  Carlo, by the tolerance model of :mod:`.tolerance`: the finite-width (O(1/N)) theory at one
+  width where it applies, the width extrapolation (N and 2N) elsewhere.
+* ``log_norm_vs_gram``: likewise for log q_L (E||h||^2 is exact at every width for ReLU-type
+  networks, so the finite-width correction and its allowance are zero there).
 * ``gram_vs_dense``: two-sample KS tests of the pair's per-unit Gram entries, exact Gram
   sampler against the dense simulator (Bonferroni over entries and depths).
 * ``fisher_vs_dense``: the NTK theory's lambda_max / N and N m_lambda of the whole FIM and
@@ -22,6 +23,7 @@ has no closed kernel map) is reported as *not run*, with the reason: ``status = 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -30,7 +32,15 @@ from ..errors import AnglefishError
 from ..numeric import pair_batch, pair_statistics, simulate
 from ..seeds import generators
 from ..theory.architectures import get_architecture
-from .tolerance import DEFAULT_ALPHA, Estimate, width_extrapolated_check
+from .tolerance import (
+    DEFAULT_ALPHA,
+    FINITE_WIDTH_SEED_FACTOR,
+    Estimate,
+    FiniteWidthModel,
+    finite_width_check,
+    finite_width_model,
+    width_extrapolated_check,
+)
 
 
 @dataclass
@@ -112,7 +122,12 @@ def symbolic_vs_numeric(arch, seed: int = 0, n_points: int = 12, rel_tol: float 
 # ------------------------------------------------------------------ theory vs Monte Carlo
 @dataclass(frozen=True)
 class MonteCarloPair:
-    """Gram-sampler estimates at widths N and 2N for one configuration (reusable across theories)."""
+    """Gram-sampler estimates for one configuration (reusable across theories).
+
+    With the finite-width model (``model.applies``): one Estimate per quantity, at width N with
+    ``model`` seeds x FINITE_WIDTH_SEED_FACTOR; otherwise two, at widths N and 2N with ``seeds``
+    each (the width extrapolation).  ``seeds`` is the number asked for; ``seeds_simulated`` the
+    number simulated at each width."""
 
     architecture: str
     depth: int
@@ -120,23 +135,50 @@ class MonteCarloPair:
     width: int
     seeds: int
     seed: int
-    angle: tuple  # (Estimate at N, Estimate at 2N)
+    angle: tuple  # (Estimate at N,) or (Estimate at N, Estimate at 2N)
     log_q: tuple
     arch: object = None  # the Architecture itself (it need not be registered)
+    model: FiniteWidthModel | None = None
+    seeds_simulated: int | None = None
+    elapsed_s: float = 0.0  # wall time of the simulation
+
+    @property
+    def cost(self) -> int:
+        """Simulated width x seeds summed over the widths (the Gram sampler's work is proportional to it)."""
+        return sum(e.width for e in self.angle) * int(self.seeds_simulated or self.seeds)
 
 
-def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, seed: int) -> MonteCarloPair:
+#: ``tolerance`` of :func:`monte_carlo_pair`: "auto" (the finite-width model where it applies) or
+#: "extrapolation" (always the width extrapolation; the calibration compares the two)
+TOLERANCE_MODELS = ("auto", "extrapolation")
+
+
+def monte_carlo_pair(arch, depth: int, theta0: float, width: int, seeds: int, seed: int,
+                     tolerance: str = "auto") -> MonteCarloPair:
+    """Monte Carlo of the pair for :func:`theory_vs_gram`: at width N with FINITE_WIDTH_SEED_FACTOR x
+    ``seeds`` where the finite-width model applies (:func:`.tolerance.finite_width_model`) and
+    ``tolerance`` is "auto", else at widths N and 2N with ``seeds`` each.  Network s at width n
+    draws from ``generators(seed, count, "angle-pair", n)[s]``."""
+    if tolerance not in TOLERANCE_MODELS:
+        raise AnglefishError(f"tolerance must be one of {', '.join(TOLERANCE_MODELS)}, got {tolerance!r}")
+    t0 = time.perf_counter()
     arch = get_architecture(arch)
     name = arch.name
+    if tolerance == "extrapolation":
+        model = FiniteWidthModel(False, "the width extrapolation was asked for", int(depth), int(width))
+    else:
+        model = finite_width_model(arch, depth, width, theta0)
+    widths, count = ((width,), FINITE_WIDTH_SEED_FACTOR * seeds) if model.applies else ((width, 2 * width), seeds)
     angle, log_q = [], []
-    for n in (width, 2 * width):
-        rngs = generators(seed, seeds, "angle-pair", n)
+    for n in widths:
+        rngs = generators(seed, count, "angle-pair", n)
         traj = simulate(arch, pair_batch(theta0, n, 2, rngs, gaussian=arch.gaussian_inputs), depth, n, rngs,
                         at=[depth])
         s = pair_statistics(traj)
         angle.append(Estimate(float(s.theta_mc[-1]), float(s.theta_mc_se[-1]), n))
         log_q.append(Estimate(float(s.log_q_mc[-1]), float(s.log_q_mc_se[-1]), n))
-    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q), arch)
+    return MonteCarloPair(name, depth, theta0, width, seeds, seed, tuple(angle), tuple(log_q), arch, model, count,
+                          time.perf_counter() - t0)
 
 
 def exact_theory(arch, depth: int, theta0: float) -> tuple[float, float] | None:
@@ -152,22 +194,41 @@ def exact_theory(arch, depth: int, theta0: float) -> tuple[float, float] | None:
 
 
 def theory_vs_gram(mc: MonteCarloPair, theory: tuple | None = None, alpha: float = DEFAULT_ALPHA) -> list:
-    """Angle and log-norm checks of one configuration; ``theory`` overrides the exact map
-    (the calibration passes deliberately wrong theories here)."""
+    """Angle and log-norm checks of one configuration; ``theory`` (the infinite-width (theta_L,
+    log q_L)) overrides the exact map (the calibration passes deliberately wrong theories here).
+
+    The tolerance model is the one ``mc`` was simulated for: the finite-width check (theory plus
+    the architecture's O(1/N) correction against one width) or the width extrapolation; each
+    outcome's details name it (``model``) and, for the extrapolation, why the finite-width theory
+    did not apply (``model_reason``).  In both, ``details['extrapolated']`` is the Monte Carlo's
+    estimate of the N = inf value and ``details['theory']`` the infinite-width value."""
     if theory is None:
         theory = exact_theory(mc.arch or mc.architecture, mc.depth, mc.theta0)
-    config = {"depth": mc.depth, "theta0": mc.theta0, "width": mc.width, "seeds": mc.seeds, "seed": mc.seed}
+    config = {"depth": mc.depth, "theta0": mc.theta0, "width": mc.width, "seeds": mc.seeds, "seed": mc.seed,
+              "seeds_simulated": mc.seeds_simulated}
     if theory is None:
         why = "no closed kernel map for this architecture"
         return [_not_run("theory_vs_gram", mc.architecture, why),
                 _not_run("log_norm_vs_gram", mc.architecture, why)]
+    model = mc.model
+    finite = model is not None and model.applies and len(mc.angle) == 1
     out = []
-    for check_id, value, (small, large) in (("theory_vs_gram", theory[0], mc.angle),
-                                            ("log_norm_vs_gram", theory[1], mc.log_q)):
-        r = width_extrapolated_check(value, small, large, alpha=alpha)
+    for check_id, value, estimates, quantity in (("theory_vs_gram", theory[0], mc.angle, "angle"),
+                                                 ("log_norm_vs_gram", theory[1], mc.log_q, "log_q")):
+        if finite:
+            correction, allowance = getattr(model, f"{quantity}_correction"), getattr(model, f"{quantity}_allowance")
+            r = finite_width_check(value, estimates[0], correction, allowance, alpha=alpha)
+            extra = {"model": "finite-width", "mc": estimates[0].mean, "correction": correction,
+                     "prediction_at_width": value + correction}
+            if quantity == "angle":
+                extra["angle_spread"] = model.angle_spread
+        else:
+            r = width_extrapolated_check(value, *estimates, alpha=alpha)
+            extra = {"model": "width-extrapolation",
+                     "model_reason": None if model is None else model.reason}
         out.append(CheckOutcome(check_id, mc.architecture, r.passed, r.statistic, r.tolerance, alpha,
                                 details={**config, "theory": value, "extrapolated": r.extrapolated,
-                                         "se": r.se, "allowance": r.allowance}))
+                                         "se": r.se, "allowance": r.allowance, **extra}))
     return out
 
 

@@ -115,6 +115,46 @@ def derive_report(architecture, max_depth: int | None = None, latex: bool = Fals
     return out
 
 
+#: widths of the example table of :func:`finite_width_report`
+FINITE_WIDTH_EXAMPLE_WIDTHS = (128, 256, 512, 1024)
+
+
+def finite_width_report(architecture, depth: int = 10, theta0: float = 1.0) -> dict:
+    """What ``anglefish derive ARCH --finite-width`` adds: the O(1/N) correction recursion of
+    :mod:`anglefish.theory.finite_width` derived from the block list -- each block's rule (depth
+    first), the one-block recursion of (K, dK, V, m) as SymPy text, and an example: the
+    infinite-width and finite-width angle after ``depth`` blocks from ``theta0`` at a few widths.
+    ``derived`` is False (with ``reason``) where the closure does not apply."""
+    import sympy as sp
+
+    from ..theory import get_architecture
+    from ..theory.finite_width import MAX_ANGLE_SPREAD, describe, finite_width_maps, finite_width_theory
+
+    arch = get_architecture(architecture)
+    out = {"state": ("K-hat = (K_aa, K_bb, K_ab): per-unit empirical second moments of the pair at width N; "
+                     "E K-hat = K + dK/N + O(1/N^2), N Cov K-hat = V + O(1/N); m: the population second "
+                     "moment (population BN); l: 0-based block index, L: total depth"),
+             "rules": describe(arch)}
+    try:
+        maps = finite_width_maps(arch)
+    except AnglefishError as err:
+        return {**out, "derived": False, "reason": str(err)}
+    out["derived"] = True
+    out["recursion"] = {name: sp.sstr(expr) for name, expr in maps.equations.items()}
+    out["predictions"] = ("theta_theory_finite = arccos of (K + dK/N)_ab / sqrt((K + dK/N)_aa (K + dK/N)_bb) "
+                          "(the paper's seed-averaged angle); single-network angle: mean theta(K) + (grad theta . dK + "
+                          "H_theta : V / 2) / N, sd sqrt(grad theta V grad theta^T / N)")
+    out["validity"] = (f"given while the single-network angle's sd/theta <= {MAX_ANGLE_SPREAD} (the expansion "
+                       "parameter), else null with the reason")
+    rows = []
+    for width in FINITE_WIDTH_EXAMPLE_WIDTHS:
+        th = finite_width_theory(arch, depth, width, theta0)
+        rows.append({"N": width, "theta_theory": th["theta_theory"], "theta_theory_finite": th["theta_theory_finite"],
+                     "single_sd_theory": th["single_sd_theory"], "valid": th["valid"], "reason": th["reason"]})
+    out["example"] = {"L": depth, "theta0": theta0, "rows": rows}
+    return out
+
+
 def _slope(law):
     if law is None:
         return Missing("no depth law was derived")
