@@ -32,7 +32,7 @@ def test_theory_matches_monte_carlo(arch, depth, log_width, theta0, seed):
 
 
 def test_a_user_architecture_runs_through_the_suite():
-    arch = register_architecture(Architecture("test-user-resnet", Residual(Dense(2), ReLU(), Dense(0.5))))
+    register_architecture(Architecture("test-user-resnet", Residual(Dense(2), ReLU(), Dense(0.5))))
     try:
         outcomes = check_architecture("test-user-resnet", depth=5, width=256, seeds=64)
         assert {o.id for o in outcomes} == {"symbolic_vs_numeric", "theory_vs_gram", "log_norm_vs_gram",
