@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_theta0(p)
     p.add_argument("--theory-only", action="store_true",
                    help="iterate the exact infinite-width map only (no simulation; the simulation "
-                        "flags --width, --seeds, --batch, --sampler, --bn, --seed are then refused)")
+                        "flags --width, --seeds, --batch, --sampler, --bn, --seed, --workers are then refused)")
     g = p.add_argument_group("simulation")
     V.add_width(g, default=512, unset=True)
     V.add_seeds(g, default=64, unset=True)
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_sampler(g, unset=True)
     V.add_bn(g)
     V.add_seed(g, unset=True)
+    V.add_workers(g)
     V.add_every(p)
     g = p.add_mutually_exclusive_group()
     V.add_json(g)
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_seeds(p, default=8, help="random networks", unset=True)
     V.add_params(p)
     V.add_seed(p)
+    V.add_workers(p)
     V.add_json(p)
     V.add_quiet(p)
 
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_steps(p, default=50)
     V.add_targets(p)
     V.add_seed(p, help="seed of the initialisation")
+    V.add_workers(p)
     V.add_json(p)
     V.add_quiet(p)
 
@@ -171,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
     p.add_argument("--json", action="store_true", help="print report.json to stdout as well (strict JSON)")
     V.add_seed(p)
+    V.add_workers(p)
     V.add_quiet(p)
 
     p = sub.add_parser("figures", help="regenerate the papers' figures (PNG, PDF, CSV, manifest)",
@@ -206,30 +210,12 @@ def resolve_architecture(args):
 
 
 def load_plugins(paths=()) -> None:
-    """Run --arch-file files and load the 'anglefish.plugins' entry points.
+    """Run --arch-file files and load the 'anglefish.plugins' entry points (:func:`anglefish.units.load_plugins`),
+    and record them as the context worker processes rebuild the registries from."""
+    from . import units
 
-    A file that raises, or that calls sys.exit(), is an error (one line), not a silent end."""
-    import runpy
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="anglefish.plugins"):
-        try:
-            obj = ep.load()
-        except Exception as err:  # a broken plugin must not crash with a traceback
-            raise AnglefishError(f"plugin '{ep.name}' failed to load: {type(err).__name__}: {err}") from None
-        if callable(obj):
-            obj()
-    for path in paths:
-        V.check_arch_file(path)
-        try:
-            runpy.run_path(str(path), run_name="anglefish_arch_file")
-        except AnglefishError as err:
-            raise AnglefishError(f"--arch-file {path}: {err}") from None
-        except SystemExit as err:
-            raise AnglefishError(f"--arch-file {path} called sys.exit({err.code!r}); an architecture file "
-                                 "must not exit") from None
-        except Exception as err:
-            raise AnglefishError(f"--arch-file {path} failed: {type(err).__name__}: {err}") from None
+    units.load_plugins(paths)
+    units.set_context(paths)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -264,7 +250,7 @@ def cmd_derive(args) -> str:
     return dumps(report) if args.json else derive_text(report)
 
 
-_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed")
+_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed", "workers")
 
 
 def _check_angles_flags(args, arch):
@@ -319,7 +305,7 @@ def cmd_angles(args) -> str:
         with Progress(f"anglefish angles: {arch.name}: {args.sampler} sampler", enabled=not args.quiet) as bar:
             result = angle_table(arch, args.depth, args.theta0, args.width, args.seeds, batch=args.batch,
                                  sampler=args.sampler, bn=args.bn, seed=args.seed, every=args.every,
-                                 progress=bar)
+                                 progress=bar, workers=args.workers)
         rows = result["rows"]
     if args.json:
         return dumps(result)
@@ -343,7 +329,8 @@ def cmd_verify(args):
     V.check_output_dir(args.report, "--report")
     SafeWriter(args.report, args.force).check(["report.md", "report.json"])  # before any work
     with Progress("anglefish verify", enabled=not args.quiet, log_stages=True) as bar:
-        report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=bar.stage)
+        report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=bar.stage,
+                                  workers=args.workers)
     paths = write_report(report, args.report, force=args.force)
     failed = [c for c in report["checks"] if c["applicable"] and not c["passed"]]
     lines = [f"{'PASS' if report['passed'] else 'FAIL'}: {len(report['checks']) - len(failed)} of "
@@ -434,7 +421,7 @@ def cmd_fisher(args):
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, params)
     with Progress(f"anglefish fisher: {arch.name}: networks", enabled=not args.quiet, unit="network") as bar:
         mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed,
-                             progress=bar)
+                             progress=bar, workers=args.workers)
     out = {"architecture": arch.name, "depth": args.depth, "width": args.width, "samples": args.samples,
            "seeds": args.seeds, "seed": args.seed, "params": params, "n_params": mc["n_params"],
            "theory": theory,
@@ -450,7 +437,7 @@ def _fisher_law(args):
     from .theory.accuracy import law_accuracy
     from .theory.fisher_laws import fisher_law
 
-    given = [f"--{k}" for k in ("depth", "width", "seeds") if getattr(args, k) is not None]
+    given = [f"--{k}" for k in ("depth", "width", "seeds", "workers") if getattr(args, k) is not None]
     if args.seed != 0:
         given.append("--seed")
     if given:
@@ -476,7 +463,7 @@ def cmd_lr(args):
     with Progress(f"anglefish lr: {arch.name} ({estimate.text()} estimated)", enabled=not args.quiet,
                   unit="pass") as bar:
         r = learning_rate_thresholds(arch, args.depth, args.width, args.samples, inits=args.inits, seed=args.seed,
-                                     steps=args.steps, targets=args.targets, progress=bar)
+                                     steps=args.steps, targets=args.targets, progress=bar, workers=args.workers)
     out = {**{k: r[k] for k in ("architecture", "depth", "width", "samples", "inits", "seed", "steps", "targets",
                                 "divergence_factor", "resolution", "summary", "per_init")},
            "theory_eta": Missing(why or "no theory") if theory is None else theory["eta_max"],

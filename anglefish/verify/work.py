@@ -1,0 +1,34 @@
+"""The verification's units of work (:mod:`anglefish.units`): what a worker process runs for the
+contract suite, the claims and the calibration, with plain data in and out."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..seeds import part_seed
+from ..units import Unit, arch_name, unit
+
+
+def monte_carlo(arch: str, depth: int, theta0: float, width: int, seeds: int, seed: int, labels: list):
+    """:func:`anglefish.verify.contracts.monte_carlo_pair` with the seed of part ``labels`` of the run
+    with master ``seed`` (:func:`anglefish.seeds.part_seed`); returned without the Architecture object
+    (the caller's registry has it under ``architecture``)."""
+    from .contracts import monte_carlo_pair
+
+    return replace(monte_carlo_pair(arch, depth, theta0, width, seeds, part_seed(seed, *labels)), arch=None)
+
+
+def mc_unit(arch, depth: int, theta0: float, width: int, seeds: int, seed: int, *labels) -> Unit:
+    """The unit of one Monte Carlo pair (widths N and 2N) of part ``labels`` of master ``seed``."""
+    return unit(monte_carlo, arch=arch_name(arch), depth=int(depth), theta0=float(theta0), width=int(width),
+                seeds=int(seeds), seed=int(seed), labels=list(labels), cost=3e-6 * (depth + 1) * seeds * width)
+
+
+def fisher_unit(arch, depth: int, width: int, samples: int, seeds: int, seed: int) -> Unit:
+    """The unit of :func:`anglefish.verify.contracts.fisher_dense_mc` (dense networks at N and 2N)."""
+    from .contracts import fisher_dense_mc
+
+    return unit(fisher_dense_mc, arch=arch_name(arch), depth=int(depth), width=int(width), samples=int(samples),
+                seeds=int(seeds), seed=int(seed), cost=2e-5 * seeds * depth * width * width / samples)
+
+
+__all__ = ["fisher_unit", "mc_unit", "monte_carlo"]
