@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw the generic figures (4, 7, A1, F1, ...) for this architecture")
     p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
     V.add_seed(p)
+    V.add_workers(p)
     p.add_argument("--list", action="store_true", help="list the figures and exit")
     V.add_json(p)
     V.add_quiet(p)
@@ -362,14 +363,14 @@ def cmd_figures(args):
     modules = V.check_figures(args.only, args.arch, figures())
     data_dir = V.check_data_dir(args.data_dir, modules)
     start = time.perf_counter()
-    with Progress("anglefish figures", enabled=not args.quiet, unit="figure", log_stages=True) as bar:
+    with Progress("anglefish figures: units of work", enabled=not args.quiet, unit="unit", log_stages=True) as bar:
         def progress(done, total):
             bar(done, total)
             if done:
                 bar.stage(f"{done}/{total} done ({time.perf_counter() - start:.0f} s)")
 
         paths = render([m.NAME for m in modules], args.out, quick=args.quick, seed=args.seed, formats=args.format,
-                       force=args.force, data_dir=data_dir, progress=progress, arch=args.arch)
+                       force=args.force, data_dir=data_dir, progress=progress, arch=args.arch, workers=args.workers)
     if args.json:
         by_figure = {}
         for p in paths:

@@ -120,3 +120,18 @@ def test_an_architecture_registered_in_process_is_refused_by_workers_not_replace
         assert fisher_spectrum("test-units-resnet", 2, 16, 4, 4, workers=1)["n_params"] > 0
     finally:
         unregister_architecture("test-units-resnet")
+
+
+def test_figures_are_the_same_for_one_and_two_workers(tmp_path):
+    """figF2 split into one unit per initialisation and fig04 as one whole-figure unit: the same CSV
+    in this process and on two worker processes."""
+    from anglefish.paper_figures import render
+
+    options = {"figF2": {"depths": [1, 3], "seeds": 2, "width": 16, "samples": 8, "steps": 10},
+               "fig04": {"width": 32, "seeds": 8}}
+    out = {}
+    for k in (1, 2):
+        paths = render(["figF2", "fig04"], tmp_path / f"k{k}", quick=True, seed=4, formats=(), options=options,
+                       workers=k)
+        out[k] = {p.name: p.read_bytes() for p in paths if p.suffix == ".csv"}
+    assert len(out[1]) == 2 and out[1] == out[2]
