@@ -10,21 +10,38 @@ it, on the number of workers or on the order in which units finish.
 
 An executor runs units and hands back their results:
 
-* in-process (``workers=1``): one after the other, in this process;
-* :class:`LocalPool`: a ``concurrent.futures.ProcessPoolExecutor`` of fresh (spawned) Python
-  processes, ``workers`` of them (default: the cores available to this process,
-  ``len(os.sched_getaffinity(0))``);
-* a Dask cluster (issue 17) is a third implementation of :class:`Executor`: it receives the same
-  unit payloads (JSON text) and the same :class:`Context` and calls the same worker entry point,
-  :func:`execute`.
+* :class:`InProcess` (``workers=1``): one after the other, in this process;
+* :class:`LocalPool`: a ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` fresh Python
+  processes (default: the cores available to this process, ``len(os.sched_getaffinity(0))``);
+* a Dask cluster (issue 17) is a third implementation of :class:`Executor`.
+
+The executor interface (all a new backend implements)::
+
+    class MyExecutor(Executor):
+        workers = <int>                      # how many units run at once (reported, not trusted)
+        def stream(self, jobs, context):     # jobs: [(index, payload)], context: Context
+            # start the jobs in the order given; as each finishes (any order) yield
+            #     index, execute(payload, context.to_json())
+            # evaluated ON THE WORKER -- execute() returns (result, seconds);
+            # on any exception while streaming (KeyboardInterrupt, GeneratorExit when the
+            # caller stops early) cancel what has not finished, then let it propagate.
+
+``payload`` is the unit's canonical JSON text (:meth:`Unit.payload`) and ``context.to_json()`` is
+JSON text too: a worker needs nothing else, and :func:`execute` refuses functions outside anglefish.
+:func:`execute` loads the context once per process (``--arch-file`` paths, plugins), compares the
+registries, runs the unit with BLAS on one thread and returns (result, seconds).  A worker process
+should ignore SIGINT (Ctrl-C is the caller's) and may call :func:`worker_init` once at start (BLAS
+on one thread, SIGINT ignored, numpy warnings off -- what :class:`LocalPool` does).  Results are
+pickled plain data; identical payloads give identical results anywhere, so a backend may retry a
+unit whose worker died.  :func:`iterate_units` / :func:`run_units` / :class:`Plan` take
+``executor=`` and do the rest (deduplication, reuse, ordering, progress), the same for every backend.
 
 What goes to a worker is text: the unit's JSON and the :class:`Context` -- the ``--arch-file`` paths
-to run and whether to load the ``anglefish.plugins`` entry points -- never pickled user objects.  A
-worker rebuilds its registries from the context (once per process) and checks that the architectures,
-block types and activations it then knows are those of the caller (a fingerprint of the registries):
-an architecture registered in the caller's process by other means cannot be rebuilt there, and the run
-stops with one line saying so instead of computing with something else.  Results come back pickled
-(they are plain data made by anglefish code: numbers, arrays, dicts and anglefish's own dataclasses).
+to run, whether to load the ``anglefish.plugins`` entry points, and a fingerprint of the caller's
+registries -- never pickled user objects.  A worker rebuilds its registries from the context (once
+per process) and compares them with the fingerprint name by name: a name both know must mean the same
+(else the run stops with one line); an architecture only the caller knows (registered in the calling
+process by other means) stops, with one line, exactly the units that ask for it (``arch=`` argument).
 
 BLAS runs on one thread in every worker and, in-process, while a unit runs
 (:func:`anglefish.numeric.network.one_blas_thread`): processes over independent units beat BLAS
@@ -56,7 +73,7 @@ from .errors import AnglefishError
 __all__ = ["Context", "Executor", "InProcess", "LocalPool", "Plan", "Unit", "reusing", "arch_name", "available_workers", "blocks",
            "current_context",
            "execute", "iterate_units", "load_plugins", "make_executor", "registry_fingerprint", "run_units",
-           "set_context", "unit"]
+           "set_context", "unit", "worker_init"]
 
 
 # ----------------------------------------------------------------------------- units
@@ -135,6 +152,8 @@ _CONTEXT = Context()
 _LOADED: set = set()
 #: True in a worker process: nested run_units calls run in-process
 _IN_WORKER = False
+#: units running in this process now (execute): nested run_units calls run in-process
+_RUNNING = 0
 
 
 def set_context(arch_files=(), plugins: bool = True) -> Context:
@@ -238,7 +257,7 @@ def _check_rebuilt(kwargs: dict) -> None:
 _BLAS_LIMIT = None
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
     """Start of a worker process: Ctrl-C is the caller's to handle; BLAS on one thread for good.  (The
     context is loaded by the first unit, so that an error in it reaches the caller as that error.)"""
     global _IN_WORKER, _BLAS_LIMIT
@@ -263,13 +282,18 @@ def execute(payload: str, context: str = "") -> tuple:
 
     if context:
         _prepare(Context.from_json(context))
+    global _RUNNING
     spec = json.loads(payload)
     fn = _resolve(spec["function"])
     if _MISSING:
         _check_rebuilt(spec["kwargs"])
     start = time.perf_counter()
-    with one_blas_thread():
-        result = fn(**spec["kwargs"])
+    _RUNNING += 1  # units a unit runs run in its process (any backend)
+    try:
+        with one_blas_thread():
+            result = fn(**spec["kwargs"])
+    finally:
+        _RUNNING -= 1
     return result, time.perf_counter() - start
 
 
@@ -283,11 +307,11 @@ def available_workers() -> int:
 
 
 class Executor:
-    """Runs unit payloads: ``stream(jobs, context)`` yields ``(index, (result, seconds))`` for every
-    ``(index, payload)`` of ``jobs`` as units finish (any order), the pair being what :func:`execute`
-    returns in the worker; jobs are started in the order given.
-    On an exception (including KeyboardInterrupt) while streaming, the units not started are cancelled
-    and the exception propagates."""
+    """Runs unit payloads (the interface a backend implements; module docstring): ``stream(jobs,
+    context)`` yields ``(index, (result, seconds))`` for every ``(index, payload)`` of ``jobs`` as units
+    finish (any order), the pair being what ``execute(payload, context.to_json())`` returns on the
+    worker; jobs are started in the order given.  On an exception (including KeyboardInterrupt and
+    GeneratorExit) while streaming, the units not finished are cancelled and the exception propagates."""
 
     workers: int = 1
 
@@ -365,7 +389,7 @@ def _pool(workers: int, context: Context):
         mp.set_forkserver_preload(list(PRELOAD))
     else:
         mp = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=worker_init)
     _POOL.update(key=key, pool=pool)
     return pool
 
@@ -431,7 +455,7 @@ def make_executor(workers: int | None = None, units: int | None = None) -> Execu
         raise AnglefishError(f"workers must be an integer >= 1, got {workers!r}")
     if units is not None:
         workers = min(workers, max(1, units))
-    if workers == 1 or _IN_WORKER:
+    if workers == 1 or _IN_WORKER or _RUNNING:
         return InProcess()
     return LocalPool(workers)
 
@@ -458,7 +482,7 @@ def blocks(count: int, workers: int | None, per_worker: int = 2) -> list:
     blocks per worker (one block for one worker).  Any split gives the same numbers; this one only
     balances the load."""
     workers = available_workers() if workers is None else int(workers)
-    n = 1 if workers <= 1 or _IN_WORKER else max(1, min(int(count), workers * per_worker))
+    n = 1 if workers <= 1 or _IN_WORKER or _RUNNING else max(1, min(int(count), workers * per_worker))
     edges = [round(k * count / n) for k in range(n + 1)]
     return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
@@ -529,16 +553,18 @@ def iterate_units(units: Sequence[Unit], workers: int | None = None, progress=No
     executor = executor or make_executor(workers, len(distinct))
     if context is None:
         context = current_context() if not isinstance(executor, InProcess) else Context()
-    for i, (result, took) in executor.stream([(i, payloads[i]) for i in distinct], context):
-        same = copies.get(i, ())
-        if seconds is not None:
-            seconds.update({i: took, **{j: 0.0 for j in same}})
-        done += 1 + len(same)
-        if progress is not None:
-            progress(done, total)
-        for j in same:
-            yield j, copy.deepcopy(result)
-        yield i, result
+    stream = executor.stream([(i, payloads[i]) for i in distinct], context)
+    with contextlib.closing(stream):  # leaving early (Ctrl-C, an error, close()) cancels the rest now
+        for i, (result, took) in stream:
+            same = copies.get(i, ())
+            if seconds is not None:
+                seconds.update({i: took, **{j: 0.0 for j in same}})
+            done += 1 + len(same)
+            if progress is not None:
+                progress(done, total)
+            for j in same:
+                yield j, copy.deepcopy(result)
+            yield i, result
 
 
 class Plan:

@@ -135,3 +135,19 @@ def test_figures_are_the_same_for_one_and_two_workers(tmp_path):
                        workers=k)
         out[k] = {p.name: p.read_bytes() for p in paths if p.suffix == ".csv"}
     assert len(out[1]) == 2 and out[1] == out[2]
+
+
+def test_stopping_early_cancels_the_units_and_ends_the_workers():
+    """What Ctrl-C does to a run: the stream is left early (here: closed after the first result),
+    the units not finished are cancelled and the worker processes end."""
+    from anglefish import units as units_module
+    from anglefish.units import iterate_units
+    from anglefish.verify.work import mc_unit
+
+    stream = iterate_units([mc_unit("mlp", 3, 1.0, 64, 32, s, "stop") for s in range(8)], workers=2)
+    next(stream)
+    pool = units_module._POOL["pool"]
+    processes = list(pool._processes.values())
+    stream.close()
+    assert "pool" not in units_module._POOL
+    assert processes and not any(p.is_alive() for p in processes)

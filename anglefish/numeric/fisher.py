@@ -66,6 +66,7 @@ from .network import (
     draw_weights,
     forward,
     new_pass,
+    one_blas_thread,
     standard_normals,
     uses_batch_bn,
 )
@@ -310,12 +311,14 @@ def network_grams(arch: Architecture | str, depth: int, width: int, samples: int
     rngs = generators(seed, stop - start, start=start)
     # networks are drawn in chunks that keep their weights within WEIGHT_MEMORY bytes; network s
     # draws from its own generator only, so the chunking does not change any number
+    # BLAS on one thread: processes over blocks of networks beat BLAS threads (anglefish.units)
     grams, done, chunk, n_params = [], 0, 1, None
     while done < len(rngs):
         part = rngs[done:done + chunk]
-        x = draw_inputs(width, samples, part, dtype)
-        params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
-        grams.append(ntk_gram(arch, params, x, subset))
+        with one_blas_thread():
+            x = draw_inputs(width, samples, part, dtype)
+            params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
+            grams.append(ntk_gram(arch, params, x, subset))
         if n_params is None:
             n_params = params.n_params(subset)
             per_network = sum(w.nbytes for w in params.weights) + params.readout.nbytes
