@@ -283,16 +283,28 @@ def _check_angles_flags(args, arch):
                              + ("" if args.batch is not None else " (the default batch with batch-statistics BN)"))
 
 
+def _workers_in_budget(workers: int | None, estimate) -> int:
+    """``--workers`` (None: the cores available), lowered so that that many processes, each needing at
+    most the whole run's memory ``estimate``, fit the memory budget (the numbers do not depend on it)."""
+    from .resources import memory_budget
+    from .units import available_workers
+
+    cap, _ = memory_budget()
+    return max(1, min(workers or available_workers(), int(cap // max(estimate.bytes, 1.0))))
+
+
 def cmd_angles(args) -> str:
     from . import resources
     from .theory.evaluate import maps_for_depth
 
     arch = resolve_architecture(args)
     _check_angles_flags(args, arch)
-    resources.require(resources.estimate_angles(
+    estimate = resources.require(resources.estimate_angles(
         arch, args.depth, None if args.theory_only else args.width, None if args.theory_only else args.seeds,
         batch=args.batch, sampler=args.sampler or "gram", every=args.every, theory_only=args.theory_only,
         bn=args.bn))
+    if not args.theory_only:
+        args.workers = _workers_in_budget(args.workers, estimate)
     if args.theory_only:
         nm = maps_for_depth(arch, args.depth)
         with Progress(f"anglefish angles: {arch.name}: exact map", enabled=not args.quiet) as bar:
@@ -418,7 +430,8 @@ def cmd_fisher(args):
     args.seeds = 8 if args.seeds is None else args.seeds
     arch = _network_checks(args)
     params = V.check_params(args.params, args.depth)
-    resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds))
+    estimate = resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds))
+    args.workers = _workers_in_budget(args.workers, estimate)
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, params)
     with Progress(f"anglefish fisher: {arch.name}: networks", enabled=not args.quiet, unit="network") as bar:
         mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed,
@@ -460,6 +473,7 @@ def cmd_lr(args):
     arch = _network_checks(args)
     estimate = resources.require(resources.estimate_lr(arch, args.depth, args.width, args.samples, args.steps,
                                                        initialisations=args.inits, batched=True))
+    args.workers = _workers_in_budget(args.workers, estimate)
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, "all")
     with Progress(f"anglefish lr: {arch.name} ({estimate.text()} estimated)", enabled=not args.quiet,
                   unit="pass") as bar:
