@@ -34,7 +34,8 @@ should ignore SIGINT (Ctrl-C is the caller's) and may call :func:`worker_init` o
 on one thread, SIGINT ignored, numpy warnings off -- what :class:`LocalPool` does).  Results are
 pickled plain data; identical payloads give identical results anywhere, so a backend may retry a
 unit whose worker died.  :func:`iterate_units` / :func:`run_units` / :class:`Plan` take
-``executor=`` and do the rest (deduplication, reuse, ordering, progress), the same for every backend.
+``executor=`` and do the rest (deduplication, reuse, ordering, progress), the same for every backend;
+``with using(executor):`` sends every run of a whole command (verify, figures, ...) to it.
 
 What goes to a worker is text: the unit's JSON and the :class:`Context` -- the ``--arch-file`` paths
 to run, whether to load the ``anglefish.plugins`` entry points, and a fingerprint of the caller's
@@ -73,7 +74,7 @@ from .errors import AnglefishError
 __all__ = ["Context", "Executor", "InProcess", "LocalPool", "Plan", "Unit", "reusing", "arch_name", "available_workers", "blocks",
            "current_context",
            "execute", "iterate_units", "load_plugins", "make_executor", "registry_fingerprint", "run_units",
-           "set_context", "unit", "worker_init"]
+           "set_context", "unit", "using", "worker_init"]
 
 
 # ----------------------------------------------------------------------------- units
@@ -446,9 +447,30 @@ def _stop(pool) -> None:
         p.join(timeout=5)
 
 
+_ACTIVE: list = []  # executors installed by :func:`using`, innermost last
+
+
+@contextlib.contextmanager
+def using(executor: Executor):
+    """Within the block, every :func:`run_units` of this process (that is not itself inside a unit)
+    runs on ``executor`` whatever ``workers`` its caller passed, and :func:`blocks` splits for
+    ``executor.workers``: how a command line switches a whole run to another backend (e.g.
+    ``--scheduler``) without threading an executor through every function."""
+    _ACTIVE.append(executor)
+    try:
+        yield executor
+    finally:
+        _ACTIVE.remove(executor)
+
+
 def make_executor(workers: int | None = None, units: int | None = None) -> Executor:
-    """In-process for ``workers == 1`` (or one unit, or inside a worker), else a :class:`LocalPool` of
-    ``workers`` processes (None: :func:`available_workers`), never more than there are units."""
+    """In-process for ``workers == 1`` (or one unit, or inside a worker or a unit), else a
+    :class:`LocalPool` of ``workers`` processes (None: :func:`available_workers`), never more than
+    there are units; within :func:`using`, its executor."""
+    if _IN_WORKER or _RUNNING:
+        return InProcess()
+    if _ACTIVE:
+        return _ACTIVE[-1]
     if workers is None:
         workers = available_workers()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -482,6 +504,8 @@ def blocks(count: int, workers: int | None, per_worker: int = 2) -> list:
     blocks per worker (one block for one worker).  Any split gives the same numbers; this one only
     balances the load."""
     workers = available_workers() if workers is None else int(workers)
+    if _ACTIVE:
+        workers = _ACTIVE[-1].workers
     n = 1 if workers <= 1 or _IN_WORKER or _RUNNING else max(1, min(int(count), workers * per_worker))
     edges = [round(k * count / n) for k in range(n + 1)]
     return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]

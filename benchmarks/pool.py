@@ -54,7 +54,10 @@ def main():
     ap.add_argument("--figures", action="store_true", help="also time the full figures at --workers 2")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    print(f"cores available: {len(os.sched_getaffinity(0))}; anglefish from {sys.path[0] or '.'}")
+    import anglefish
+
+    print(f"cores available: {len(os.sched_getaffinity(0))}; anglefish from "
+          f"{pathlib.Path(anglefish.__file__).parent}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         times = {}

@@ -151,3 +151,28 @@ def test_stopping_early_cancels_the_units_and_ends_the_workers():
     stream.close()
     assert "pool" not in units_module._POOL
     assert processes and not any(p.is_alive() for p in processes)
+
+
+def test_an_installed_executor_takes_every_run_and_changes_no_number():
+    """``using(executor)`` is where another backend plugs in: the runs of a whole command go to it (here
+    a recording in-process executor claiming 3 workers, so the networks are split into blocks)."""
+    from anglefish.numeric.fisher import fisher_spectrum
+    from anglefish.units import Executor, execute, using
+
+    class Recording(Executor):
+        workers = 3
+
+        def __init__(self):
+            self.seen = []
+
+        def stream(self, jobs, context):
+            for index, payload in jobs:
+                self.seen.append(json.loads(payload)["function"])
+                yield index, execute(payload, context.to_json())  # as a remote worker would
+
+    plain = fisher_spectrum("mlp", 2, 16, 4, 7, seed=5, workers=1)
+    recording = Recording()
+    with using(recording):
+        routed = fisher_spectrum("mlp", 2, 16, 4, 7, seed=5, workers=1)
+    assert len(recording.seen) == 6 and set(recording.seen) == {"anglefish.numeric.fisher:network_grams"}
+    _same(plain, routed)
