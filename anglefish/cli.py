@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_theta0(p)
     p.add_argument("--theory-only", action="store_true",
                    help="iterate the exact infinite-width map only (no simulation; the simulation "
-                        "flags --width, --seeds, --batch, --sampler, --bn, --seed are then refused)")
+                        "flags --width, --seeds, --batch, --sampler, --bn, --seed, --workers are then refused)")
     g = p.add_argument_group("simulation")
     V.add_width(g, default=512, unset=True)
     V.add_seeds(g, default=64, unset=True)
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_sampler(g, unset=True)
     V.add_bn(g)
     V.add_seed(g, unset=True)
+    V.add_workers(g)
     V.add_every(p)
     g = p.add_mutually_exclusive_group()
     V.add_json(g)
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="projected: no weight matrices, per Dense only the projections of W the passes read, "
                         "O(L N T^2) time and O(L N T) memory, exact in law (default); dense: draw every weight "
                         "matrix, O(L N^2 T) and O(N^2), the reference (another sample for the same seed)")
+    V.add_workers(p)
     V.add_json(p)
     V.add_quiet(p)
 
@@ -171,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_steps(p, default=50)
     V.add_targets(p)
     V.add_seed(p, help="seed of the initialisation")
+    V.add_workers(p)
     V.add_json(p)
     V.add_quiet(p)
 
@@ -186,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
     p.add_argument("--json", action="store_true", help="print report.json to stdout as well (strict JSON)")
     V.add_seed(p)
+    V.add_workers(p)
     V.add_quiet(p)
 
     p = sub.add_parser("figures", help="regenerate the papers' figures (PNG, PDF, CSV, manifest)",
@@ -202,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw the generic figures (4, 7, A1, F1, ...) for this architecture")
     p.add_argument("--force", action="store_true", help="overwrite files anglefish did not write")
     V.add_seed(p)
+    V.add_workers(p)
     p.add_argument("--list", action="store_true", help="list the figures and exit")
     V.add_json(p)
     V.add_quiet(p)
@@ -221,30 +226,12 @@ def resolve_architecture(args):
 
 
 def load_plugins(paths=()) -> None:
-    """Run --arch-file files and load the 'anglefish.plugins' entry points.
+    """Run --arch-file files and load the 'anglefish.plugins' entry points (:func:`anglefish.units.load_plugins`),
+    and record them as the context worker processes rebuild the registries from."""
+    from . import units
 
-    A file that raises, or that calls sys.exit(), is an error (one line), not a silent end."""
-    import runpy
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="anglefish.plugins"):
-        try:
-            obj = ep.load()
-        except Exception as err:  # a broken plugin must not crash with a traceback
-            raise AnglefishError(f"plugin '{ep.name}' failed to load: {type(err).__name__}: {err}") from None
-        if callable(obj):
-            obj()
-    for path in paths:
-        V.check_arch_file(path)
-        try:
-            runpy.run_path(str(path), run_name="anglefish_arch_file")
-        except AnglefishError as err:
-            raise AnglefishError(f"--arch-file {path}: {err}") from None
-        except SystemExit as err:
-            raise AnglefishError(f"--arch-file {path} called sys.exit({err.code!r}); an architecture file "
-                                 "must not exit") from None
-        except Exception as err:
-            raise AnglefishError(f"--arch-file {path} failed: {type(err).__name__}: {err}") from None
+    units.load_plugins(paths)
+    units.set_context(paths)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -290,7 +277,7 @@ def cmd_derive(args) -> str:
     return dumps(report) if args.json else derive_text(report)
 
 
-_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed")
+_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed", "workers")
 
 
 def _check_angles_flags(args, arch):
@@ -322,16 +309,28 @@ def _check_angles_flags(args, arch):
                              + ("" if args.batch is not None else " (the default batch with batch-statistics BN)"))
 
 
+def _workers_in_budget(workers: int | None, estimate) -> int:
+    """``--workers`` (None: the cores available), lowered so that that many processes, each needing at
+    most the whole run's memory ``estimate``, fit the memory budget (the numbers do not depend on it)."""
+    from .resources import memory_budget
+    from .units import available_workers
+
+    cap, _ = memory_budget()
+    return max(1, min(workers or available_workers(), int(cap // max(estimate.bytes, 1.0))))
+
+
 def cmd_angles(args) -> str:
     from . import resources
     from .theory.evaluate import maps_for_depth
 
     arch = resolve_architecture(args)
     _check_angles_flags(args, arch)
-    resources.require(resources.estimate_angles(
+    estimate = resources.require(resources.estimate_angles(
         arch, args.depth, None if args.theory_only else args.width, None if args.theory_only else args.seeds,
         batch=args.batch, sampler=args.sampler or "gram", every=args.every, theory_only=args.theory_only,
         bn=args.bn))
+    if not args.theory_only:
+        args.workers = _workers_in_budget(args.workers, estimate)
     if args.theory_only:
         nm = maps_for_depth(arch, args.depth)
         with Progress(f"anglefish angles: {arch.name}: exact map", enabled=not args.quiet) as bar:
@@ -345,7 +344,7 @@ def cmd_angles(args) -> str:
         with Progress(f"anglefish angles: {arch.name}: {args.sampler} sampler", enabled=not args.quiet) as bar:
             result = angle_table(arch, args.depth, args.theta0, args.width, args.seeds, batch=args.batch,
                                  sampler=args.sampler, bn=args.bn, seed=args.seed, every=args.every,
-                                 progress=bar, finite_width=True)
+                                 progress=bar, finite_width=True, workers=args.workers)
         rows = result["rows"]
         if result.get("finite_width_warning") and (args.json or args.csv):  # the text table carries it
             print(f"anglefish: warning: {result['finite_width_warning']}", file=sys.stderr)
@@ -371,7 +370,8 @@ def cmd_verify(args):
     V.check_output_dir(args.report, "--report")
     SafeWriter(args.report, args.force).check(["report.md", "report.json"])  # before any work
     with Progress("anglefish verify", enabled=not args.quiet, log_stages=True) as bar:
-        report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=bar.stage)
+        report = run_verification(FULL if args.full else QUICK, seed=args.seed, progress=bar.stage,
+                                  workers=args.workers)
     paths = write_report(report, args.report, force=args.force)
     failed = [c for c in report["checks"] if c["applicable"] and not c["passed"]]
     lines = [f"{'PASS' if report['passed'] else 'FAIL'}: {len(report['checks']) - len(failed)} of "
@@ -403,14 +403,14 @@ def cmd_figures(args):
     modules = V.check_figures(args.only, args.arch, figures())
     data_dir = V.check_data_dir(args.data_dir, modules)
     start = time.perf_counter()
-    with Progress("anglefish figures", enabled=not args.quiet, unit="figure", log_stages=True) as bar:
+    with Progress("anglefish figures: units of work", enabled=not args.quiet, unit="unit", log_stages=True) as bar:
         def progress(done, total):
             bar(done, total)
             if done:
                 bar.stage(f"{done}/{total} done ({time.perf_counter() - start:.0f} s)")
 
         paths = render([m.NAME for m in modules], args.out, quick=args.quick, seed=args.seed, formats=args.format,
-                       force=args.force, data_dir=data_dir, progress=progress, arch=args.arch)
+                       force=args.force, data_dir=data_dir, progress=progress, arch=args.arch, workers=args.workers)
     if args.json:
         by_figure = {}
         for p in paths:
@@ -464,12 +464,14 @@ def cmd_fisher(args):
     arch = _network_checks(args)
     params = V.check_params(args.params, args.depth)
     width_check = args.width % 2 == 0 and args.width >= 4  # the s_lambda check samples width N/2 as well
-    resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds,
-                                                sampler=args.sampler, networks_per_seed=2 if width_check else 1))
+    estimate = resources.require(resources.estimate_fisher(arch, args.depth, args.width, args.samples, args.seeds,
+                                                           sampler=args.sampler,
+                                                           networks_per_seed=2 if width_check else 1))
+    args.workers = _workers_in_budget(args.workers, estimate)
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, params)
     with Progress(f"anglefish fisher: {arch.name}: networks", enabled=not args.quiet, unit="network") as bar:
         mc = fisher_spectrum(arch, args.depth, args.width, args.samples, args.seeds, subset=params, seed=args.seed,
-                             sampler=args.sampler, progress=bar)
+                             sampler=args.sampler, progress=bar, workers=args.workers)
     with Progress(f"anglefish fisher: {arch.name}: networks at width N/2 (s_lambda check)",
                   enabled=not args.quiet and width_check, unit="network") as bar:
         spectrum = fisher_bounds_report(arch, args.depth, args.width, args.samples, args.seeds, params,
@@ -498,7 +500,7 @@ def _fisher_law(args):
     from .theory.accuracy import law_accuracy
     from .theory.fisher_laws import fisher_law
 
-    given = [f"--{k}" for k in ("depth", "width", "seeds") if getattr(args, k) is not None]
+    given = [f"--{k}" for k in ("depth", "width", "seeds", "workers") if getattr(args, k) is not None]
     if args.seed != 0:
         given.append("--seed")
     if given:
@@ -520,11 +522,12 @@ def cmd_lr(args):
     arch = _network_checks(args)
     estimate = resources.require(resources.estimate_lr(arch, args.depth, args.width, args.samples, args.steps,
                                                        initialisations=args.inits, batched=True))
+    args.workers = _workers_in_budget(args.workers, estimate)
     theory, why = _theory_or_none(arch, args.depth, args.width, args.samples, "all")
     with Progress(f"anglefish lr: {arch.name} ({estimate.text()} estimated)", enabled=not args.quiet,
                   unit="pass") as bar:
         r = learning_rate_thresholds(arch, args.depth, args.width, args.samples, inits=args.inits, seed=args.seed,
-                                     steps=args.steps, targets=args.targets, progress=bar)
+                                     steps=args.steps, targets=args.targets, progress=bar, workers=args.workers)
     out = {**{k: r[k] for k in ("architecture", "depth", "width", "samples", "inits", "seed", "steps", "targets",
                                 "divergence_factor", "resolution", "summary", "per_init")},
            "theory_eta": Missing(why or "no theory") if theory is None else theory["eta_max"],

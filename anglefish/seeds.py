@@ -33,14 +33,18 @@ def part_seed(seed: int, *labels) -> int:
     return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
 
 
-def generators(seed: int, count: int, *labels) -> list:
+def generators(seed: int, count: int, *labels, start: int = 0) -> list:
     """``count`` independent generators of a part: generator s is child s of the part's
-    SeedSequence.  With no labels this is ``SeedSequence(seed).spawn(count)`` -- the streams
-    anglefish has always used for ``--seed``."""
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-        raise AnglefishError(f"the number of generators must be a non-negative integer, got {count!r}")
+    SeedSequence (spawn key (s,)).  With no labels this is ``SeedSequence(seed).spawn(count)`` -- the
+    streams anglefish has always used for ``--seed``.  ``start``: generators start .. start + count - 1
+    (the same streams as in a run of start + count, so work split into blocks of networks gives the
+    same numbers as one run)."""
+    for value, what in ((count, "the number of generators"), (start, "the first generator index")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise AnglefishError(f"{what} must be a non-negative integer, got {value!r}")
     root = part_seed(seed, *labels) if labels else check_seed(seed)
-    return [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(root).spawn(int(count))]
+    return [np.random.Generator(np.random.PCG64(np.random.SeedSequence(root, spawn_key=(int(s),))))
+            for s in range(int(start), int(start) + int(count))]
 
 
 __all__ = ["check_seed", "generators", "part_seed"]

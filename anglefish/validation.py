@@ -269,6 +269,12 @@ def add_arch_file(p) -> None:
                                         "architectures); repeatable. The file's code is executed.")
 
 
+def add_workers(p) -> None:
+    p.add_argument("--workers", type=_type(parse_int, "--workers", 1), default=None, metavar="K",
+                   help="processes that run the independent units of work (>= 1; 1 = all in this process; "
+                        "default: the cores available). The numbers do not depend on it")
+
+
 def add_json(p) -> None:
     p.add_argument("--json", action="store_true",
                    help="print JSON (stable keys; strict: numbers that are not finite are null, with a "

@@ -116,7 +116,7 @@ def test_claims_and_verify_json_go_through_the_strict_encoder(capsys, tmp_path, 
                         "statistic": np.float64(0.1), "tolerance": float("inf")}],
             "claims": [row], "passed": True, "elapsed_s": 1.0,
             "calibration": {"power": 1.0, "caught": 1, "mutants": [1], "false_alarms": 0, "checks_run": 1}}
-    monkeypatch.setattr(report, "run_verification", lambda mode, seed=0, progress=None: fake)
+    monkeypatch.setattr(report, "run_verification", lambda mode, seed=0, progress=None, workers=None: fake)
     monkeypatch.setattr(report, "markdown", lambda r: "# report\n")
     v = run_json(capsys, "verify", "--report", str(tmp_path / "rep"), "--quiet")
     assert v["checks"][0]["tolerance"] is None and v["checks"][0]["statistic"] == 0.1

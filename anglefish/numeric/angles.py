@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import AnglefishError
+from ..seeds import generators
 from ..theory.architectures import get_architecture
 from ..theory.blocks import BatchNorm
 from .estimators import pair_statistics
 from .inputs import pair_batch
-from .simulate import BN_KINDS, SAMPLERS, simulate, spawn_generators
+from .simulate import BN_KINDS, SAMPLERS, Trajectory, simulate
 
 CONVENTION = ("theta in radians between inputs 0 and 1 of the batch; depth l = number of blocks applied; "
               "theta_mc = arccos of seed-averaged inner products over seed-averaged norms (the paper's "
@@ -106,14 +108,16 @@ def finite_width_warning(rows, width: int) -> str | None:
 
 def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: int | None = None,
                 sampler: str = "gram", bn: str | None = None, seed: int = 0, every: int = 1,
-                dtype=np.float64, progress=None, finite_width: bool = False) -> dict:
+                dtype=np.float64, progress=None, finite_width: bool = False, workers: int | None = 1) -> dict:
     """Monte Carlo and theory of the pair angle through depth, JSON-ready.
 
     ``finite_width``: also give the finite-width (O(1/N)) theory at this width
     (:data:`FINITE_KEYS`, None with a note where it is not valid or not derived), what each
     theory column is the limit of (``theory_limits``) and ``finite_width_warning`` (see
     :func:`finite_width_warning`; None when there is nothing to warn about).
-    Off by default: it derives the O(1/N) recursion with SymPy (seconds, once per process)."""
+    Off by default: it derives the O(1/N) recursion with SymPy (seconds, once per process).
+    ``workers``: processes over blocks of seeds (:func:`pair_trajectory`; the numbers do not depend
+    on it)."""
     arch = get_architecture(arch)
     if sampler not in SAMPLERS:
         raise AnglefishError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
@@ -130,10 +134,8 @@ def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: 
         raise AnglefishError(f"width must be an integer >= 2, got {width!r}")
     if width < batch and sampler == "gram" and batch > 2:
         raise AnglefishError(f"width {width} must be at least the batch {batch} with the Gram sampler")
-    rngs = spawn_generators(seed, seeds)
-    x = pair_batch(theta0, width, batch, rngs, dtype=dtype, gaussian=arch.gaussian_inputs)
-    traj = simulate(arch, x, depth, width, rngs, sampler=sampler, bn=bn, every=every, dtype=dtype,
-                    progress=progress, seed=seed)
+    traj = pair_trajectory(arch, depth, theta0, width, seeds, batch=batch, sampler=sampler, bn=bn, seed=seed,
+                           every=every, dtype=dtype, workers=workers, progress=progress)
     with np.errstate(all="ignore"):  # networks whose output vanished give 0/0: reported below
         stats = pair_statistics(traj)
     theory = None if effective_bn == "batch" else theory_rows(arch, theta0, depth, at=traj.depths)
@@ -180,6 +182,41 @@ def angle_table(arch, depth: int, theta0: float, width: int, seeds: int, batch: 
     return out
 
 
+def seed_block(arch, depth: int, theta0: float, width: int, seed: int, start: int, stop: int, batch: int = 2,
+               sampler: str = "gram", bn: str | None = None, every: int = 1, dtype="float64",
+               progress=None) -> Trajectory:
+    """The pair's trajectory for networks start .. stop-1 of a run with master ``seed``: network s
+    draws its inputs and every weight from generator s of SeedSequence(seed) (spawn key (s,)) only,
+    so blocks of any size give the networks of one run of all of them (a unit of work)."""
+    arch = get_architecture(arch)
+    dtype = np.dtype(dtype).type
+    rngs = generators(seed, stop - start, start=start)
+    x = pair_batch(theta0, width, batch, rngs, dtype=dtype, gaussian=arch.gaussian_inputs)
+    return simulate(arch, x, depth, width, rngs, sampler=sampler, bn=bn, every=every, dtype=dtype,
+                    progress=progress, seed=seed)
+
+
+def pair_trajectory(arch, depth: int, theta0: float, width: int, seeds: int, batch: int = 2, sampler: str = "gram",
+                    bn: str | None = None, seed: int = 0, every: int = 1, dtype=np.float64, workers: int | None = 1,
+                    progress=None) -> Trajectory:
+    """:func:`seed_block` of all ``seeds`` networks, run as blocks of seeds on ``workers`` processes
+    (:func:`anglefish.units.run_units`; one block in this process for workers = 1) and joined along
+    the seed axis.  ``progress(done, total)``: blocks done (layers done for one block)."""
+    from ..units import arch_name, blocks, run_units, unit
+
+    parts = blocks(seeds, workers)
+    if len(parts) == 1:
+        return seed_block(arch, depth, theta0, width, seed, 0, seeds, batch, sampler, bn, every,
+                          np.dtype(dtype).name, progress)
+    name = arch_name(arch)
+    results = run_units([unit(seed_block, arch=name, depth=depth, theta0=float(theta0), width=width, seed=seed,
+                              start=a, stop=b, batch=batch, sampler=sampler, bn=bn, every=every,
+                              dtype=np.dtype(dtype).name, cost=b - a) for a, b in parts], workers, progress)
+    first = results[0]
+    return replace(first, pair_gram=np.concatenate([t.pair_gram for t in results], axis=1),
+                   log_scale=np.concatenate([t.log_scale for t in results], axis=1))
+
+
 def _why_not_finite(key: str, dead: int, lost: int, seeds: int) -> str:
     """Why a Monte Carlo number of an angle table is not finite: a network whose output is
     exactly zero (every ReLU unit off) has no angle and a log-norm of -inf; networks whose
@@ -195,7 +232,7 @@ def _why_not_finite(key: str, dead: int, lost: int, seeds: int) -> str:
 
 
 def compare_bn_kinds(arch, depth: int, theta0: float, width: int, seeds: int, batch: int = 32,
-                     seed: int = 0, every: int = 1, progress=None) -> dict:
+                     seed: int = 0, every: int = 1, progress=None, workers: int | None = 1) -> dict:
     """Batch-statistics BN against population BN on the same architecture, per depth.
 
     Both runs use the same master seed and batch; the gap's standard error combines the
@@ -203,7 +240,7 @@ def compare_bn_kinds(arch, depth: int, theta0: float, width: int, seeds: int, ba
     only shrink it).
     """
     runs = {kind: angle_table(arch, depth, theta0, width, seeds, batch=batch, bn=kind, seed=seed,
-                              every=every, progress=progress) for kind in BN_KINDS}
+                              every=every, progress=progress, workers=workers) for kind in BN_KINDS}
     rows = []
     for pop, bat in zip(runs["population"]["rows"], runs["batch"]["rows"]):
         rows.append({"l": pop["l"], "theta_theory": pop["theta_theory"],

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AnglefishError
+from ..seeds import generators
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS
 from ..validation import check_choice, check_dtype, check_int
@@ -66,7 +67,6 @@ from .network import (
     forward,
     new_pass,
     one_blas_thread,
-    spawn_generators,
     standard_normals,
     uses_batch_bn,
 )
@@ -377,12 +377,52 @@ def projected_pass_bytes(arch: Architecture | str, depth: int, width: int, sampl
     return int(arrays * width * samples * np.dtype(dtype).itemsize)
 
 
+def network_grams(arch: Architecture | str, depth: int, width: int, samples: int, seed: int, start: int, stop: int,
+                  subset: str = "all", dtype="float64", bn: str | None = None, progress=None,
+                  sampler: str = "projected") -> dict:
+    """The NTK Grams K (stop - start, T, T) and the subset's P of networks start .. stop-1 of the run
+    with master ``seed``: network s draws its inputs X (width x samples), then its weights (dense) or
+    its projected pass (projected), from generator s of SeedSequence(seed) (spawn key (s,)) only, so
+    any split into blocks gives the networks of one run (a unit of work of :func:`fisher_spectrum`).
+    ``progress(done, total)`` counts networks."""
+    arch = get_architecture(arch)
+    dtype = check_dtype(dtype)
+    check_choice(sampler, "sampler", SAMPLERS)
+    rngs = generators(seed, stop - start, start=start)
+    # networks run in chunks that keep their weights (dense) or their passes (projected) within a
+    # memory cap; network s draws from its own generator only, so the chunking does not change any
+    # number.  BLAS on one thread: processes over blocks of networks beat BLAS threads (anglefish.units)
+    grams, done, n_params = [], 0, None
+    chunk = 1 if sampler == "dense" else max(1, PASS_MEMORY // projected_pass_bytes(arch, depth, width, samples,
+                                                                                      dtype))
+    while done < len(rngs):
+        part = rngs[done:done + chunk]
+        with one_blas_thread():
+            x = draw_inputs(width, samples, part, dtype)
+            if sampler == "projected":
+                k, n_params = projected_gram(arch, depth, width, x, part, subset, bn)
+                grams.append(k)
+            else:
+                params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
+                grams.append(ntk_gram(arch, params, x, subset))
+                if n_params is None:
+                    n_params = params.n_params(subset)
+                    per_network = sum(w.nbytes for w in params.weights) + params.readout.nbytes
+                    chunk = max(1, WEIGHT_MEMORY // per_network)
+                del params
+        done += len(part)
+        del x
+        if progress is not None:
+            progress(done, len(rngs))
+    return {"grams": np.concatenate(grams), "n_params": n_params}
+
+
 def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: int, seeds: int,
                     subset: str = "all", seed: int = 0, dtype=np.float64, bn: str | None = None,
-                    progress=None, sampler: str = "projected") -> dict:
+                    progress=None, sampler: str = "projected", workers: int | None = 1) -> dict:
     """Eigenvalues of the empirical FIM (as those of K/T) of ``seeds`` random networks.
 
-    Per seed s (generator s of ``spawn_generators(seed, seeds)``): inputs X (width x samples,
+    Per seed s (generator s of ``anglefish.seeds.generators(seed, seeds)``): inputs X (width x samples,
     i.i.d. N(0,1)) drawn first, then the network.  ``sampler='projected'`` (default) draws no
     weight matrix (:func:`projected_gram`: O(L N T^2) time, O(L N T) memory per network, exact in
     law); ``sampler='dense'`` draws every weight (:func:`init_params`, in_dim = width) and is the
@@ -395,9 +435,13 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     ``dtype=float32`` uses numpy's float32 normal sampler, i.e. another sample of networks than
     float64 (as in the simulator), not a rounded copy; K is accumulated in float64 either way.
     ``progress(done, total)`` is called with the number of networks done after each chunk.
+    ``workers``: processes over blocks of networks (:func:`network_grams` as units of
+    :func:`anglefish.units.run_units`); the numbers do not depend on it.
     Memory: see :func:`anglefish.resources.estimate_fisher` (the command line refuses runs
     beyond its budget before calling this).
     """
+    from ..units import arch_name, blocks, run_units, unit
+
     arch = get_architecture(arch)
     depth = check_int(depth, "depth")
     width = check_int(width, "width")
@@ -409,31 +453,19 @@ def fisher_spectrum(arch: Architecture | str, depth: int, width: int, samples: i
     parse_subset(subset, depth)
     if uses_batch_bn(arch, bn) and samples < 2:
         raise AnglefishError("batch-statistics BatchNorm needs at least 2 inputs (samples >= 2)")
-    rngs = spawn_generators(seed, seeds)
-    # networks run in chunks that keep their weights (dense) or their passes (projected) within a
-    # memory cap; network s draws from rngs[s] only, so the chunking does not change any number
-    grams, start, n_params = [], 0, None
-    chunk = 1 if sampler == "dense" else max(1, PASS_MEMORY // projected_pass_bytes(arch, depth, width, samples,
-                                                                                      dtype))
-    while start < seeds:
-        part = rngs[start:start + chunk]
-        x = draw_inputs(width, samples, part, dtype)
-        if sampler == "projected":
-            k, n_params = projected_gram(arch, depth, width, x, part, subset, bn)
-            grams.append(k)
-        else:
-            params = init_params(arch, depth, width, width, part, bn=bn, dtype=dtype)
-            grams.append(ntk_gram(arch, params, x, subset))
-            if n_params is None:
-                n_params = params.n_params(subset)
-                per_network = sum(w.nbytes for w in params.weights) + params.readout.nbytes
-                chunk = max(1, WEIGHT_MEMORY // per_network)
-            del params
-        start += len(part)
-        del x
-        if progress is not None:
-            progress(start, seeds)
-    k = np.concatenate(grams)
+    parts = blocks(seeds, workers)
+    if len(parts) == 1:
+        results = [network_grams(arch, depth, width, samples, seed, 0, seeds, subset, dtype, bn, progress,
+                                 sampler)]
+    else:
+        name = arch_name(arch)
+        done = (lambda d, t: progress(round(seeds * d / t), seeds)) if progress is not None else None
+        results = run_units([unit(network_grams, arch=name, depth=depth, width=width, samples=samples, seed=seed,
+                                  start=a, stop=b, subset=subset, dtype=np.dtype(dtype).name, bn=bn, sampler=sampler,
+                                  cost=b - a)
+                             for a, b in parts], workers, done)
+    n_params = results[0]["n_params"]
+    k = np.concatenate([r["grams"] for r in results])
     eig = np.linalg.eigvalsh(k / samples)
     lam = eig[:, -1]
     m_lam = np.einsum("stt->s", k) / (samples * n_params)

@@ -60,7 +60,6 @@ from ..theory.generalization import (
     stability_bound,
 )
 from .fisher import _mean_se, check_int, init_params, network_outputs, ntk_gram
-from .network import one_blas_thread
 from .training import gradient_descent
 
 TASKS = ("teacher", "digits")
@@ -307,29 +306,46 @@ def summarize(values) -> dict:
     return {"mean": mean, "se": se, "ci_low": mean - half, "ci_high": mean + half, "count": int(v.size)}
 
 
-def gap_study(quick: bool = True, seed: int = 0, progress=None, **overrides) -> dict:
+def _task(s: dict, seed: int) -> dict:
+    return make_task(s["task"], int(s["dim"]), max(int(v) for v in s["ns"]), int(s["seeds"]), seed,
+                     float(s["noise"]), int(s["n_test"]))
+
+
+def gap_cell(settings: dict, seed: int, activation: str, kind: str, depth: int, n: int) -> dict:
+    """One :func:`gap_run` of the study with these (complete) settings and master ``seed`` (a unit of
+    work; the task is rebuilt from its seed)."""
+    s = _settings(False, settings)
+    return gap_run(activation, kind, depth, n, _task(s, seed), seed, int(s["steps"]), s["checkpoints"],
+                   float(s["lr_factor"]), bool(s["stability"]))
+
+
+def gap_study_units(quick: bool = True, seed: int = 0, **overrides) -> list:
+    """The study's units of work, one :func:`gap_cell` per (activation, depth, n, kind), in run order."""
+    from ..units import unit
+
+    s = _settings(quick, overrides)
+    return [unit(gap_cell, settings=s, seed=int(seed), activation=a, kind=k, depth=int(L), n=int(n_),
+                 cost=int(s["seeds"]) * int(s["steps"]) * int(L) * int(n_) * int(s["dim"]) ** 2 / 2e8)
+            for a in s["activations"] for L in s["depths"] for n_ in s["ns"] for k in s["kinds"]]
+
+
+def gap_study(quick: bool = True, seed: int = 0, progress=None, workers: int | None = 1, **overrides) -> dict:
     """Every (activation, kind, depth, n) of the settings (``FULL``, ``QUICK`` in quick mode,
     then ``overrides``): a list of :func:`gap_run` results under ``runs`` plus ``settings``.
 
     Remembered per (settings, seed) for the process, so the figure and the claims share one run.
-    ``progress(done, total)`` is called after each run.
+    The runs are units of work (:func:`gap_study_units`) on ``workers`` processes; the numbers do not
+    depend on it.  ``progress(done, total)`` is called after each run.
     """
+    from ..units import run_units
+
     s = _settings(quick, overrides)
     key = (repr(sorted(s.items())), int(seed))
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    task = make_task(s["task"], int(s["dim"]), max(int(v) for v in s["ns"]), int(s["seeds"]), seed,
-                     float(s["noise"]), int(s["n_test"]))
-    units = [(a, k, int(L), int(n_)) for a in s["activations"] for L in s["depths"] for n_ in s["ns"]
-             for k in s["kinds"]]
-    runs = []
-    with one_blas_thread():
-        for i, (a, k, L, n_) in enumerate(units, start=1):
-            runs.append(gap_run(a, k, L, n_, task, seed, int(s["steps"]), s["checkpoints"], float(s["lr_factor"]),
-                                bool(s["stability"])))
-            if progress is not None:
-                progress(i, len(units))
+    task = _task(s, seed)
+    runs = run_units(gap_study_units(quick, seed, **overrides), workers, progress)
     result = {"settings": s, "seed": int(seed), "runs": runs,
               "task": {k: task[k] for k in ("task", "dim", "noise_var", "teacher_norm2")}}
     _CACHE[key] = result

@@ -74,14 +74,17 @@ class Signal:
         return self.gram
 
     def rescaled(self) -> "Signal":
-        """Bring each seed's values back to O(1) (per-unit RMS 1) when they drift far."""
+        """Bring the values of each seed that drifted far (per-unit RMS beyond e^+-30) back to O(1).
+        Seed by seed: a seed's numbers never depend on the other seeds run with it (the others are
+        multiplied by exactly 1)."""
         g = self.gram_matrix()
         ms = np.einsum("sbb->s", g) / (self.dim * g.shape[-1])
         with np.errstate(divide="ignore"):
             log_rms_ = 0.5 * np.log(ms)
-        if np.all(np.abs(log_rms_[np.isfinite(log_rms_)]) < 30):
+        far = np.isfinite(log_rms_) & (np.abs(log_rms_) >= 30)
+        if not far.any():
             return self
-        log_rms_ = np.where(np.isfinite(log_rms_), log_rms_, 0.0)
+        log_rms_ = np.where(far, log_rms_, 0.0)
         factor = np.exp(-log_rms_)
         units = None if self.units is None else self.units * factor[:, None, None].astype(self.units.dtype)
         return Signal(units, g * (factor**2)[:, None, None], self.log_scale + log_rms_, self.log_m, self.dim)
@@ -141,11 +144,19 @@ class Context:
 
 
 def _factor(cov: np.ndarray) -> np.ndarray:
+    """Cholesky of every matrix of the stack; a singular one (only it: a seed's numbers do not depend
+    on the other seeds) by its eigen-decomposition."""
     try:
         return np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
-        w, v = np.linalg.eigh(cov)
-        return v * np.sqrt(np.clip(w, 0, None))[..., None, :]
+        out = np.empty_like(cov)
+        for i in np.ndindex(cov.shape[:-2]):
+            try:
+                out[i] = np.linalg.cholesky(cov[i])
+            except np.linalg.LinAlgError:
+                w, v = np.linalg.eigh(cov[i])
+                out[i] = v * np.sqrt(np.clip(w, 0, None))[None, :]
+        return out
 
 
 # ----------------------------------------------------------------- running a network
@@ -258,9 +269,11 @@ def _dense_run(arch, inputs, depth, width, rngs, bn, dtype, progress, recorded):
         with np.errstate(over="ignore", invalid="ignore"):
             h, log_m, _ = arch.block.forward(h, log_m, ctx)
         del weights, ctx  # one block's weights at a time (the next block draws its own)
-        if rescale:
+        if rescale:  # seed by seed (the others are multiplied by exactly 1)
             drift = log_rms(h)
-            if np.any(np.abs(drift) >= 30):
+            far = np.abs(drift) >= 30
+            if far.any():
+                drift = np.where(far, drift, 0.0)
                 h = h * np.exp(-drift)[:, None, None].astype(h.dtype)
                 log_scale = log_scale + drift
         if progress is not None:

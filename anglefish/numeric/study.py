@@ -49,26 +49,8 @@ def study_seed(seed: int, arch: str, depth: int) -> int:
     return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0])
 
 
-def distance_ratio_study(architectures=("mlp", "resnet", "resnet-bn"), seed: int = 0, data_dir=None,
-                         progress=None, **overrides) -> dict:
-    """Train every architecture at every depth for several seeds; r and test error before/after.
-
-    Settings: :data:`STUDY_FULL` updated by ``overrides`` (same keys).  Net (arch, L, s) uses
-    generator s of ``spawn_generators(study_seed(seed, arch, L), seeds)``.  Results are cached
-    per (architectures, settings, seed, data_dir): the figures and the claims that ask for the
-    same study share one computation.  Returns a dict with 'rows' (one per net: architecture,
-    depth, seed_index, ratio_before/after, bound_before/after, error_before/after,
-    train_loss_before/after, final_epoch_loss), 'settings', 'seeds' (per arch/depth),
-    'dataset' (name, source, dim, sizes, notes, and ratio_inputs: r of the whitened test inputs
-    themselves, depth 0) and 'elapsed_seconds'.
-
-    Time on 2 cores (digits, D = 50, 180 training images, 30 epochs of 9 steps): quick (3
-    seeds) about 7.5 s, full (8 seeds) about 17 s; it grows roughly linearly with the number of
-    seeds, the epochs and the training set, and like N^2 per step in the width N = D (MNIST and
-    CIFAR-10 with 1000 training images and D ~ 700-1000 take minutes).
-    """
-    import time
-
+def _study_settings(architectures, seed: int, overrides: dict) -> tuple:
+    """(architectures, settings, depths, seeds, SGD settings) of a study, validated."""
     unknown = set(overrides) - set(STUDY_FULL)
     if unknown:
         raise AnglefishError(f"unknown study setting(s): {', '.join(sorted(unknown))}; known: "
@@ -83,6 +65,66 @@ def distance_ratio_study(architectures=("mlp", "resnet", "resnet-bn"), seed: int
     check_int(seed, "seed", 0)
     sgd = SGDSettings(float(s["learning_rate"]), int(s["batch_size"]), int(s["epochs"]), float(s["head_init_std"]),
                       s["head_input"], s["bn"])
+    return archs, s, depths, seeds, sgd
+
+
+def study_cell(arch: str, depth: int, seed: int, settings: dict, data_dir=None) -> list:
+    """The rows of one (architecture, depth) of the study with master ``seed`` (a unit of work): its
+    ``settings['seeds']`` networks, net k from generator k of ``spawn_generators(study_seed(seed, arch,
+    depth), seeds)``, trained and evaluated before and after."""
+    _, s, _, seeds, sgd = _study_settings((arch,), seed, settings)
+    data = cached_dataset(s["dataset"], data_dir, s["classes"], int(s["n_train"]), int(s["n_test"]),
+                          int(s["data_seed"]))
+    run = train_classifier(arch, data.x_train, data.y_train, depth, seeds, study_seed(seed, arch, depth), sgd)
+    before = evaluate(run.initial, data.x_test, data.y_test, data.x_train, data.y_train)
+    after = evaluate(run.trained, data.x_test, data.y_test, data.x_train, data.y_train)
+    return [{"architecture": arch, "depth": depth, "seed_index": k,
+             "ratio_before": float(before["ratio"][k]), "ratio_after": float(after["ratio"][k]),
+             "bound_before": float(before["bound"][k]), "bound_after": float(after["bound"][k]),
+             "error_before": float(before["test_error"][k]), "error_after": float(after["test_error"][k]),
+             "train_loss_before": float(before["train_loss"][k]), "train_loss_after": float(after["train_loss"][k]),
+             "final_epoch_loss": float(run.epoch_loss[-1, k]) if len(run.epoch_loss) else None}
+            for k in range(seeds)]
+
+
+def study_units(architectures=("mlp", "resnet", "resnet-bn"), seed: int = 0, data_dir=None, **overrides) -> list:
+    """The study's units of work, one :func:`study_cell` per (architecture, depth), in row order."""
+    from ..units import arch_name, unit
+
+    archs, s, depths, seeds, sgd = _study_settings(architectures, seed, overrides)
+    if s["dataset"] == "digits":
+        data_dir = None
+    cost = seeds * sgd.epochs * int(s["n_train"]) / 2e4
+    return [unit(study_cell, arch=arch_name(a), depth=d, seed=int(seed), settings=s,
+                 data_dir=None if data_dir is None else str(data_dir), cost=cost * (1 + 0.1 * d))
+            for a in archs for d in depths]
+
+
+def distance_ratio_study(architectures=("mlp", "resnet", "resnet-bn"), seed: int = 0, data_dir=None,
+                         progress=None, workers: int | None = 1, **overrides) -> dict:
+    """Train every architecture at every depth for several seeds; r and test error before/after.
+
+    Settings: :data:`STUDY_FULL` updated by ``overrides`` (same keys).  Net (arch, L, s) uses
+    generator s of ``spawn_generators(study_seed(seed, arch, L), seeds)``.  Results are cached
+    per (architectures, settings, seed, data_dir): the figures and the claims that ask for the
+    same study share one computation.  The (architecture, depth) cells are units of work
+    (:func:`study_units`) run on ``workers`` processes; the numbers do not depend on it.  Returns a
+    dict with 'rows' (one per net: architecture,
+    depth, seed_index, ratio_before/after, bound_before/after, error_before/after,
+    train_loss_before/after, final_epoch_loss), 'settings', 'seeds' (per arch/depth),
+    'dataset' (name, source, dim, sizes, notes, and ratio_inputs: r of the whitened test inputs
+    themselves, depth 0) and 'elapsed_seconds'.
+
+    Time on 2 cores (digits, D = 50, 180 training images, 30 epochs of 9 steps): quick (3
+    seeds) about 7.5 s, full (8 seeds) about 17 s; it grows roughly linearly with the number of
+    seeds, the epochs and the training set, and like N^2 per step in the width N = D (MNIST and
+    CIFAR-10 with 1000 training images and D ~ 700-1000 take minutes).
+    """
+    import time
+
+    from ..units import run_units
+
+    archs, s, depths, seeds, sgd = _study_settings(architectures, seed, overrides)
     if s["dataset"] == "digits":
         data_dir = None  # bundled: the directory plays no part (and must not split the cache)
     key = (archs, repr(sorted(s.items())), int(seed), None if data_dir is None else str(data_dir))
@@ -92,27 +134,9 @@ def distance_ratio_study(architectures=("mlp", "resnet", "resnet-bn"), seed: int
     start = time.perf_counter()
     data = cached_dataset(s["dataset"], data_dir, s["classes"], int(s["n_train"]), int(s["n_test"]),
                           int(s["data_seed"]))
-    rows, seed_map = [], {}
-    total, done = len(archs) * len(depths), 0
-    for arch in archs:
-        for depth in depths:
-            run_seed = study_seed(seed, arch, depth)
-            seed_map[f"{arch}/L{depth}"] = run_seed
-            run = train_classifier(arch, data.x_train, data.y_train, depth, seeds, run_seed, sgd)
-            before = evaluate(run.initial, data.x_test, data.y_test, data.x_train, data.y_train)
-            after = evaluate(run.trained, data.x_test, data.y_test, data.x_train, data.y_train)
-            for k in range(seeds):
-                rows.append({"architecture": arch, "depth": depth, "seed_index": k,
-                             "ratio_before": float(before["ratio"][k]), "ratio_after": float(after["ratio"][k]),
-                             "bound_before": float(before["bound"][k]), "bound_after": float(after["bound"][k]),
-                             "error_before": float(before["test_error"][k]),
-                             "error_after": float(after["test_error"][k]),
-                             "train_loss_before": float(before["train_loss"][k]),
-                             "train_loss_after": float(after["train_loss"][k]),
-                             "final_epoch_loss": float(run.epoch_loss[-1, k]) if len(run.epoch_loss) else None})
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    cells = run_units(study_units(archs, seed, data_dir, **overrides), workers, progress)
+    rows = [row for cell in cells for row in cell]
+    seed_map = {f"{arch}/L{depth}": study_seed(seed, arch, depth) for arch in archs for depth in depths}
     result = {"rows": rows, "settings": s, "sgd": sgd.as_dict(), "head": HEAD, "seeds": seed_map,
               "dataset": {"name": data.name, "source": data.source, "dim": data.dim, "classes": list(data.classes),
                           "n_train": int(len(data.y_train)), "n_test": int(len(data.y_test)),
@@ -172,5 +196,5 @@ def correlation_summary(result: dict, level: float = 0.95) -> list:
             {"subset": "depths <= 3, first seed", "method": "pearson", **pearson_with_ci(px, py, level)}]
 
 
-__all__ = ["STUDY_FULL", "STUDY_QUICK", "cached_dataset", "correlation_summary", "distance_ratio_study", "study_seed",
-           "summarize_study"]
+__all__ = ["STUDY_FULL", "STUDY_QUICK", "cached_dataset", "correlation_summary", "distance_ratio_study", "study_cell",
+           "study_seed", "study_units", "summarize_study"]

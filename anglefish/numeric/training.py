@@ -39,7 +39,8 @@ from .fisher import (
     init_params,
     ntk_gram,
 )
-from .network import Weights, one_blas_thread, spawn_generators
+from ..seeds import generators
+from .network import Weights, one_blas_thread
 
 TARGETS = ("teacher", "sign")
 #: A step "raises the loss" when L_{k+1} > L_k (1 + RISE_RTOL) while L_k >= CONVERGED x L_0.
@@ -150,26 +151,27 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
     return losses
 
 
-def teacher_generators(seed: int, seeds: int = 1) -> list:
+def teacher_generators(seed: int, seeds: int = 1, start: int = 0) -> list:
     """The targets' generators: for student seed s (generator s of ``spawn_generators(seed, .)``,
     i.e. SeedSequence(seed, spawn_key=(s,))) the teacher draws from its first child,
-    SeedSequence(seed, spawn_key=(s, 0)): independent of the student, fixed by (seed, s)."""
+    SeedSequence(seed, spawn_key=(s, 0)): independent of the student, fixed by (seed, s).
+    Students start .. start + seeds - 1."""
     return [np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(s, 0))))
-            for s in range(seeds)]
+            for s in range(start, start + seeds)]
 
 
 def make_targets(arch: Architecture | str, depth: int, width: int, x: np.ndarray, seed: int,
-                 targets: str = "teacher", bn: str | None = None) -> np.ndarray:
-    """Targets (S, T) for per-seed inputs x (S, D, T): 'teacher' or 'sign' (module docstring).
-
-    Seed s's targets come from ``teacher_generators(seed, S)[s]`` only."""
+                 targets: str = "teacher", bn: str | None = None, start: int = 0) -> np.ndarray:
+    """Targets (S, T) for per-seed inputs x (S, D, T) of seeds start .. start + S - 1: 'teacher' or
+    'sign' (module docstring).  Seed s's targets come from its teacher generator
+    (:func:`teacher_generators`) only."""
     arch = get_architecture(arch)
     if targets not in TARGETS:
         raise AnglefishError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
     x = np.asarray(x)
     if x.ndim != 3:
         raise AnglefishError(f"inputs must have shape (seeds, dim, samples), got {x.shape}")
-    gens = teacher_generators(seed, x.shape[0])
+    gens = teacher_generators(seed, x.shape[0], start)
     if targets == "teacher":
         teacher = init_params(arch, depth, width, x.shape[1], gens, bn=bn, dtype=x.dtype.type)
         _, _, y = _forward_network(teacher, _check_inputs(teacher, x))
@@ -178,10 +180,11 @@ def make_targets(arch: Architecture | str, depth: int, width: int, x: np.ndarray
     return np.sign(np.einsum("sd,sdt->st", w, x.astype(np.float64)))
 
 
-def _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits: int = 1):
-    """Validated arguments and the drawn problem of ``inits`` initialisations: (arch, params, x, y).
-    Initialisation s is generator s of ``spawn_generators(seed, inits)`` -- inputs, then weights, as
-    :func:`fisher_spectrum` draws them -- with the targets of :func:`make_targets`."""
+def _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits: int = 1, start: int = 0):
+    """Validated arguments and the drawn problem of ``inits`` initialisations start .. start + inits - 1:
+    (arch, params, x, y).  Initialisation s is generator s of SeedSequence(seed) (spawn key (s,)) --
+    inputs, then weights, as :func:`fisher_spectrum` draws them -- with the targets of
+    :func:`make_targets`."""
     arch = get_architecture(arch)
     depth = check_int(depth, "depth")
     width = check_int(width, "width")
@@ -193,10 +196,10 @@ def _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits: 
     if targets not in TARGETS:
         raise AnglefishError(f"targets must be one of {', '.join(TARGETS)}, got {targets!r}")
     dtype = check_dtype(dtype)
-    rngs = spawn_generators(seed, inits)
+    rngs = generators(seed, inits, start=start)
     x = draw_inputs(width, samples, rngs, dtype)
     params = init_params(arch, depth, width, width, rngs, bn=bn, dtype=dtype)
-    y = make_targets(arch, depth, width, x, seed, targets, bn)
+    y = make_targets(arch, depth, width, x, seed, targets, bn, start)
     return arch, params, x, y
 
 
@@ -424,7 +427,7 @@ def _mean_ci(values, level: float = 0.95) -> dict:
 def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, samples: int, inits: int = 4,
                              seed: int = 0, steps: int = 50, targets: str = "teacher", bn: str | None = None,
                              refine: int = 15, divergence_factor: float = 1e3, dtype=np.float64,
-                             progress=None) -> dict:
+                             progress=None, workers: int | None = 1) -> dict:
     """Both learning-rate thresholds of full-batch GD, over ``inits`` random initialisations.
 
     Initialisation s is generator s of ``spawn_generators(seed, inits)``: inputs, then weights (as
@@ -450,12 +453,47 @@ def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, s
     Returns per initialisation (lists): lambda_max, eta_monotone, eta_divergence (the upper end of
     the final bracket, None if not found), ratio_monotone, ratio_divergence; and summaries (mean and
     95% t-interval over initialisations) of each, plus the settings.
+
+    ``workers``: processes over blocks of initialisations (:func:`threshold_block` as units of
+    :func:`anglefish.units.run_units`); initialisation s's numbers depend on s alone, so not on it.
     """
+    from ..units import arch_name, blocks, run_units, unit
+
     steps = check_int(steps, "steps")
     refine = check_int(refine, "refine")
+    inits = check_int(inits, "inits")
+    dtype = check_dtype(dtype)
+    parts = blocks(inits, workers)
+    if len(parts) == 1:
+        return threshold_block(arch, depth, width, samples, seed, 0, inits, steps, targets, bn, refine,
+                               divergence_factor, np.dtype(dtype).name, progress)
+    kwargs = dict(arch=arch_name(arch), depth=depth, width=width, samples=samples, seed=seed, steps=steps,
+                  targets=targets, bn=bn, refine=refine, divergence_factor=float(divergence_factor),
+                  dtype=np.dtype(dtype).name)
+    results = run_units([unit(threshold_block, start=a, stop=b, cost=b - a, **kwargs) for a, b in parts],
+                        workers, progress)
+    per = {key: [v for r in results for v in r["per_init"][key]] for key in results[0]["per_init"]}
+    return {**results[0], "inits": inits, "per_init": per, "summary": _summary(per)}
+
+
+def threshold_block(arch, depth: int, width: int, samples: int, seed: int, start: int, stop: int, steps: int = 50,
+                    targets: str = "teacher", bn: str | None = None, refine: int = 15,
+                    divergence_factor: float = 1e3, dtype="float64", progress=None) -> dict:
+    """:func:`learning_rate_thresholds` of initialisations start .. stop-1 of the run with master
+    ``seed`` (a unit of work; initialisation s draws from generator s and its teacher only)."""
     with one_blas_thread():  # many small batched products: one thread is fastest
-        problem = _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits)
+        problem = _draw_problem(arch, depth, width, samples, seed, targets, bn, np.dtype(dtype).type, stop - start,
+                                start)
         return _thresholds(*problem, seed, steps, targets, bn, refine, divergence_factor, progress)
+
+
+def _summary(per: dict) -> dict:
+    """Mean and 95% t-interval over initialisations of each per-initialisation quantity."""
+    summary = {key: _mean_ci([v if v is not None else math.nan for v in per[key]])
+               for key in ("lambda_max", "eta_monotone", "eta_divergence", "ratio_monotone", "ratio_divergence")}
+    summary["log_eta_divergence"] = _mean_ci([math.log(v) if v else math.nan for v in per["eta_divergence"]])
+    summary["log_eta_monotone"] = _mean_ci([math.log(v) if v else math.nan for v in per["eta_monotone"]])
+    return summary
 
 
 def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence_factor, progress):
@@ -512,13 +550,9 @@ def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence
         per[f"eta_{name}"] = [None if r is None else 2.0 * r / float(lam[i]) for i, r in enumerate(upper)]
         per[f"non_monotone_{name}"] = result[name]["non_monotone"]
     resolution = 2 ** (0.5 / (refine + 1)) - 1
-    summary = {key: _mean_ci([v if v is not None else math.nan for v in per[key]])
-               for key in ("lambda_max", "eta_monotone", "eta_divergence", "ratio_monotone", "ratio_divergence")}
-    summary["log_eta_divergence"] = _mean_ci([math.log(v) if v else math.nan for v in per["eta_divergence"]])
-    summary["log_eta_monotone"] = _mean_ci([math.log(v) if v else math.nan for v in per["eta_monotone"]])
     return {"architecture": arch.name, "depth": depth, "width": width, "samples": samples, "inits": inits,
             "seed": seed, "steps": steps, "targets": targets, "bn": bn, "divergence_factor": divergence_factor,
-            "resolution": resolution, "grid": list(THRESHOLD_GRID), "per_init": per, "summary": summary,
+            "resolution": resolution, "grid": list(THRESHOLD_GRID), "per_init": per, "summary": _summary(per),
             "convention": ("thresholds in units of 2/lambda_max of each initialisation (ratio_*) and as learning "
                            "rates (eta_*); eta_* is the upper end of a bracket of relative width 'resolution'; "
                            "monotone: the loss rises within 'steps' steps; divergence: the loss after 'steps' "

@@ -61,6 +61,17 @@ def study(params: FigureParams, s: dict) -> dict:
                                 **{k: s[k] for k in STUDY_FULL})
 
 
+def study_units(params: FigureParams, s: dict) -> list:
+    """The units of work of :func:`study` (:func:`anglefish.numeric.study.study_units`)."""
+    from ..numeric.study import study_units as units_of_study
+
+    return units_of_study(PAPER_ARCHITECTURES, params.seed, params.data_dir, **{k: s[k] for k in STUDY_FULL})
+
+
+def units(params: FigureParams) -> list:
+    return study_units(params, settings(params, FULL, QUICK))
+
+
 def compute(params: FigureParams) -> Table:
     from ..numeric.study import summarize_study
 

@@ -49,6 +49,13 @@ COLUMNS = {"kind": "'net' (one trained network) or 'correlation' (a summary row)
            "hi": "upper confidence limit", "level": "confidence level"}
 
 
+def units(params: FigureParams) -> list:
+    """The training study's units (shared with fig11: the same units run once)."""
+    from .fig11 import study_units
+
+    return study_units(params, settings(params, FULL, QUICK))
+
+
 def compute(params: FigureParams) -> Table:
     from ..numeric.study import correlation_summary
     from .fig11 import study

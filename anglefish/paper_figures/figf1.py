@@ -83,9 +83,8 @@ def _theory(arch, depth, width, samples, subset):
         return None
 
 
-def compute(params: FigureParams) -> Table:
-    from ..numeric.fisher import fisher_spectrum
-
+def _checked(params: FigureParams) -> tuple:
+    """(settings, depths) after checking depths and panels."""
     s = settings(params, FULL, QUICK)
     depths = sorted({int(d) for d in s["depths"]})
     if not depths or depths[0] < 1:
@@ -93,8 +92,31 @@ def compute(params: FigureParams) -> Table:
     for panel in s["panels"]:
         if panel not in PANEL_TITLES:
             raise AnglefishError(f"figF1 panels must be among {', '.join(PANEL_TITLES)}, got {panel!r}")
+    return s, depths
+
+
+def units(params: FigureParams) -> list:
+    """One single-network :func:`~anglefish.numeric.fisher.fisher_spectrum` per (architecture, depth,
+    panel, network), in the order :func:`compute` reads them (:mod:`anglefish.units`)."""
+    from ..numeric.fisher import fisher_spectrum
+    from ..units import arch_name, unit
+
+    s, depths = _checked(params)
+    width, samples = int(s["width"]), int(s["samples"])
+    return [unit(fisher_spectrum, arch=arch_name(arch), depth=depth, width=width, samples=samples, seeds=1,
+                 subset=_subset(panel, depth), seed=derive_seed(params.seed, NAME, arch, depth, k),
+                 cost=depth * width * width * samples / 1e6)
+            for arch in params.architectures() for depth in depths for panel in s["panels"]
+            for k in range(int(s["seeds"]))]
+
+
+def compute(params: FigureParams) -> Table:
+    from ..units import run_units
+
+    s, depths = _checked(params)
     width, samples, n_seeds = int(s["width"]), int(s["samples"]), int(s["seeds"])
     archs = params.architectures()
+    results = iter(run_units(units(params)))
     rows, seeds, laws = [], {}, {}
     for arch in archs:
         mc = {}
@@ -104,8 +126,7 @@ def compute(params: FigureParams) -> Table:
             net_seeds = [derive_seed(params.seed, NAME, arch, depth, k) for k in range(n_seeds)]
             seeds[f"{arch}/L={depth}"] = net_seeds
             for panel in s["panels"]:
-                runs = [fisher_spectrum(arch, depth, width, samples, 1, subset=_subset(panel, depth), seed=sd)
-                        for sd in net_seeds]
+                runs = [next(results) for _ in net_seeds]
                 mc[panel, depth] = (np.array([r["lambda_max"] for r in runs]) / width,
                                     np.array([r["mean_eigenvalue"] for r in runs]))
         for panel in s["panels"]:

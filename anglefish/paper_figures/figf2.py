@@ -72,15 +72,36 @@ def _theory(arch, depth, width, samples):
         return None
 
 
-def compute(params: FigureParams) -> Table:
-    from ..numeric.training import monotone_threshold
-
-    s = settings(params, FULL, QUICK)
+def _depths(s: dict) -> list:
     depths = sorted({int(d) for d in s["depths"]})
     if not depths or depths[0] < 1:
         raise AnglefishError(f"figF2 depths must be integers >= 1, got {s['depths']!r}")
+    return depths
+
+
+def units(params: FigureParams) -> list:
+    """One :func:`~anglefish.numeric.training.monotone_threshold` per (architecture, depth, seed index),
+    in the order of the table's rows (:mod:`anglefish.units`)."""
+    from ..numeric.training import monotone_threshold
+    from ..units import arch_name, unit
+
+    s = settings(params, FULL, QUICK)
+    width, samples = int(s["width"]), int(s["samples"])
+    return [unit(monotone_threshold, arch=arch_name(arch), depth=depth, width=width, samples=samples,
+                 seed=derive_seed(params.seed, NAME, arch, depth, k), steps=int(s["steps"]), targets=s["targets"],
+                 tolerance=float(s["tolerance"]), divergence_factor=float(s["divergence_factor"]),
+                 divergence_search=float(s["divergence_search"]), cost=depth * width * width * samples / 1e6)
+            for arch in params.architectures() for depth in _depths(s) for k in range(int(s["seeds"]))]
+
+
+def compute(params: FigureParams) -> Table:
+    from ..units import run_units
+
+    s = settings(params, FULL, QUICK)
+    depths = _depths(s)
     width, samples, n_seeds = int(s["width"]), int(s["samples"]), int(s["seeds"])
     archs = params.architectures()
+    results = iter(run_units(units(params)))
     rows, seeds, curves = [], {}, {}
     for arch in archs:
         curve = []
@@ -93,10 +114,7 @@ def compute(params: FigureParams) -> Table:
             for k in range(n_seeds):
                 seed = derive_seed(params.seed, NAME, arch, depth, k)
                 seeds[f"{arch}/L={depth}/{k}"] = seed
-                r = monotone_threshold(arch, depth, width, samples, seed, steps=int(s["steps"]),
-                                       targets=s["targets"], tolerance=float(s["tolerance"]),
-                                       divergence_factor=float(s["divergence_factor"]),
-                                       divergence_search=float(s["divergence_search"]))
+                r = next(results)
                 div = r["diverges_at"]
                 rows.append({
                     "architecture": arch, "depth": depth, "seed_index": k, "seed": seed,

@@ -59,13 +59,31 @@ COLUMNS = {"activation": "linear | relu", "regime": "n<d | n>d", "n": "training 
            "ls_gap_mean": "exact least-squares gap on the same data (linear, n >= d), mean"}
 
 
+def _settings(params: FigureParams) -> dict:
+    from ..numeric.generalization import FULL, QUICK
+
+    return settings(params, FULL, QUICK)
+
+
+def _overrides(params: FigureParams) -> dict:
+    from ..numeric.generalization import FULL
+
+    return {k: v for k, v in _settings(params).items() if k in FULL}
+
+
+def units(params: FigureParams) -> list:
+    """The generalization study's runs (:func:`anglefish.numeric.generalization.gap_study_units`)."""
+    from ..numeric.generalization import gap_study_units
+
+    return gap_study_units(quick=False, seed=params.seed, **_overrides(params))
+
+
 def compute(params: FigureParams) -> Table:
-    from ..numeric.generalization import FULL, QUICK, gap_study, summarize
+    from ..numeric.generalization import gap_study, summarize
     from ..theory.generalization import gap_architecture, theory_at
 
-    s = settings(params, FULL, QUICK)
-    overrides = {k: v for k, v in s.items() if k in FULL}
-    result = gap_study(quick=False, seed=params.seed, **overrides)
+    s = _settings(params)
+    result = gap_study(quick=False, seed=params.seed, **_overrides(params))
     task = result["task"]
     dim = task["dim"]
     rows = []

@@ -20,7 +20,7 @@ from types import ModuleType
 
 from ..errors import AnglefishError
 from ..outputs import SafeWriter
-from .base import FigureParams, settings
+from .base import FigureParams, Table, settings
 
 _FIGURES: dict = {}  # canonical key -> module
 _DISCOVERED = False
@@ -156,8 +156,36 @@ def _manifest(module, params, table, files, seconds) -> dict:
     }
 
 
+def figure_table(name: str, quick: bool, seed: int, data_dir, arch, options: dict) -> Table:
+    """``compute`` of figure ``name`` with these parameters (the unit of work of a figure that does
+    not split its work into units itself)."""
+    return get_figure(name).compute(FigureParams(quick=bool(quick), seed=seed, data_dir=data_dir, arch=arch,
+                                                 options=options))
+
+
+def figure_units(module, params: FigureParams) -> list:
+    """The units of work of a figure: ``module.units(params)`` where the module splits its work (its
+    ``compute`` then runs exactly these, via :func:`anglefish.units.run_units`), else one unit running
+    its whole ``compute`` (:func:`figure_table`)."""
+    from ..units import unit
+
+    if hasattr(module, "units"):
+        return module.units(params)
+    return [unit(figure_table, name=module.NAME, quick=params.quick, seed=int(params.seed), data_dir=params.data_dir,
+                 arch=params.arch, options=dict(params.options), cost=getattr(module, "COST", 1.0))]
+
+
+def _table(module, params: FigureParams):
+    from ..units import run_units
+
+    if hasattr(module, "units"):
+        return module.compute(params)
+    return run_units(figure_units(module, params))[0]
+
+
 def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, force: bool = False,
-           data_dir=None, progress=None, arch: str | None = None, options: dict | None = None) -> list:
+           data_dir=None, progress=None, arch: str | None = None, options: dict | None = None,
+           workers: int | None = 1) -> list:
     """Compute, draw and write figures; returns the written paths.
 
     Per figure NAME: ``<out_dir>/NAME/NAME.<fmt>`` for each format, ``NAME.csv`` (the plotted
@@ -166,8 +194,16 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
     Files anglefish did not write are never overwritten unless ``force``; every target is
     checked before any computation starts.  ``arch`` goes to the generic figures (others
     ignore it); ``options`` maps a figure name to overrides of its settings.
-    ``progress(done, total)`` is called once before the first figure (done = 0) and after each.
+
+    The figures' units of work (:func:`figure_units`: figF1's networks, figF2's initialisations, the
+    training and generalization studies' cells, every other figure whole) run first, together, on
+    ``workers`` processes (:mod:`anglefish.units`; 1: in this process; None: every core available);
+    the numbers do not depend on ``workers``.  Only then are the figures drawn and written, one by
+    one, so an interruption (Ctrl-C) while the units run writes nothing.
+    ``progress(done, total)`` counts the units (done = 0 before the first).
     """
+    from ..units import Plan, reusing
+
     formats = tuple(formats)
     for fmt in formats:
         if fmt not in FORMATS:
@@ -195,12 +231,19 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
         writer.check(names_out)
         jobs.append((module, params, writer, names_out))
     written = []
-    if progress is not None:
-        progress(0, len(jobs))
-    for done, (module, params, writer, names_out) in enumerate(jobs, start=1):
+    plan = Plan().add([figure_units(module, params) for module, params, _, _ in jobs])
+    took: dict = {}
+    results = plan.run(workers, progress, seconds=took)
+    with reusing(results):
+        tables = []
+        for module, params, _, _ in jobs:
+            start = time.perf_counter()
+            table = _table(module, params)
+            units_s = sum(took.get(u.payload(), 0.0) for u in figure_units(module, params))
+            tables.append((table, units_s + time.perf_counter() - start))
+    for (module, params, writer, names_out), (table, compute_s) in zip(jobs, tables):
         start = time.perf_counter()
-        table = module.compute(params)
-        seconds = {"compute": time.perf_counter() - start}
+        seconds = {"compute": compute_s}
         files = {}
         if formats:
             t = time.perf_counter()
@@ -211,10 +254,8 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
                     fig.set_layout_engine("none")
             seconds["plot"] = time.perf_counter() - t
         files[f"{module.NAME}.csv"] = table.to_csv()
-        seconds["total"] = time.perf_counter() - start
+        seconds["total"] = compute_s + time.perf_counter() - start
         manifest = _manifest(module, params, table, names_out, seconds)
         files["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=False) + "\n"
         written.extend(writer.write(files))
-        if progress is not None:
-            progress(done, len(jobs))
     return written

@@ -32,13 +32,15 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..seeds import part_seed
 from ..theory.activations import RELU, THETA, PiecewiseLinear, angle_of
 from ..theory.architectures import get_architecture, with_activation
 from ..theory.blocks import BLOCK_INDEX, BatchNorm
 from ..theory.recursion import derive_maps
-from .contracts import monte_carlo_pair, theory_vs_gram
+from ..units import Plan, reusing, run_units
+from ..errors import AnglefishError
+from .contracts import TOLERANCE_MODELS, theory_vs_gram
 from .tolerance import DEFAULT_ALPHA
+from .work import fisher_unit, mc_unit
 
 PERTURBATION = 0.02
 
@@ -151,20 +153,31 @@ def clopper_pearson_upper(failures: int, trials: int, level: float = 0.95) -> fl
 DK_SCALES = (0.95, 1.05)
 
 
-def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> tuple:
-    """Judge the correct NTK theory and each derivative-kernel mutant by the Fisher contract on
-    the same dense networks (simulated once per architecture; the theory is cheap to
-    re-evaluate).  Returns (mutant rows, outcomes of the correct theory)."""
-    from .contracts import fisher_dense_mc, fisher_vs_dense
+def _fisher_config(config: dict) -> tuple:
+    """(depths, the other settings of the Fisher contract) of a calibration's ``fisher`` setting."""
+    base = {k: v for k, v in config.items() if k not in ("depths", "depth")}
+    return tuple(config.get("depths", (config.get("depth", 3),))), base
 
+
+def _fisher_units(architectures, config: dict, seed: int) -> list:
+    depths, base = _fisher_config(config)
+    return [fisher_unit(a, depth, seed=seed, **base) for a in architectures for depth in depths]
+
+
+def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float, workers: int | None = 1) -> tuple:
+    """Judge the correct NTK theory and each derivative-kernel mutant by the Fisher contract on
+    the same dense networks (simulated once per architecture and depth, as units of work on ``workers``
+    processes; the theory is cheap to re-evaluate).  Returns (mutant rows, outcomes of the correct
+    theory)."""
+    from .contracts import fisher_vs_dense
+
+    depths, base = _fisher_config(config)
+    networks = iter(run_units(_fisher_units(architectures, config, seed), workers))
     rows, null = [], []
-    base = {k: v for k, v in config.items() if k != "depths"}
-    depths = config.get("depths", (config.get("depth", 3),))
-    base.pop("depth", None)
     for a in architectures:
         failed = {scale: [] for scale in DK_SCALES}
         for depth in depths:
-            mc = fisher_dense_mc(a, depth=depth, seed=seed, **base)
+            mc = next(networks)
             null += [o for o in fisher_vs_dense(a, depth=depth, seed=seed, alpha=alpha, mc=mc, **base)
                      if o.applicable]
             for scale in DK_SCALES:
@@ -177,33 +190,47 @@ def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float) -> 
     return rows, null
 
 
+def _battery_units(architectures, width: int, seeds: int, repeats: int, seed: int, tolerance: str = "auto") -> list:
+    """One Monte Carlo pair per (repeat r, architecture, battery configuration): part
+    ("calibration", r, architecture, depth, theta0) of the master seed."""
+    return [mc_unit(a, depth, theta0, width, seeds, seed, "calibration", r, a, depth, theta0, tolerance=tolerance)
+            for r in range(repeats) for a in architectures for depth, theta0 in BATTERY]
+
+
+def calibration_units(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
+                      repeats: int = 3, seed: int = 0, fisher: dict | None = None, tolerance: str = "auto") -> list:
+    """The calibration's units of work: the Monte Carlo batteries and, with ``fisher``, the dense
+    Fisher networks of each (architecture, depth)."""
+    return _battery_units(architectures, width, seeds, repeats, seed, tolerance) + (
+        _fisher_units(architectures, fisher, seed) if fisher is not None else [])
+
+
 def calibrate(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
               repeats: int = 3, seed: int = 0, alpha: float = DEFAULT_ALPHA, progress=None,
-              fisher: dict | None = None, tolerance: str = "auto") -> Calibration:
+              fisher: dict | None = None, tolerance: str = "auto", workers: int | None = 1) -> Calibration:
     """Power against all mutants and the false-alarm rate of the correct theory.
 
-    ``repeats`` independent Monte Carlo batteries (master seeds seed, seed+1, ...) are run;
-    the correct theory is checked on each (false alarms); each mutant is judged on the first.
-    ``tolerance``: "auto" (the finite-width model where it applies) or "extrapolation" (the width
-    extrapolation everywhere), see :func:`.contracts.monte_carlo_pair`.  The cost of each
-    tolerance model is reported in ``families['angle']['models']``: configurations, simulated
-    width x seeds (``cost_width_seeds``) and simulation wall time.
+    ``repeats`` independent Monte Carlo batteries (parts ("calibration", r, ...) of the master seed,
+    r = 0 .. repeats-1) are run; the correct theory is checked on each (false alarms); each mutant is
+    judged on the first.  ``tolerance``: "auto" (the finite-width model where it applies) or
+    "extrapolation" (the width extrapolation everywhere), see :func:`.contracts.monte_carlo_pair`.
+    The cost of each tolerance model is reported in ``families['angle']['models']``: configurations,
+    simulated width x seeds (``cost_width_seeds``) and simulation wall time.  The simulations
+    (:func:`calibration_units`) run on ``workers`` processes (``progress(done, total)`` counts them);
+    the numbers do not depend on ``workers``.
     """
     t0 = time.perf_counter()
-    batteries = []
-    total = repeats * len(architectures) * len(BATTERY)
-    done = 0
-    for r in range(repeats):
-        battery = []
-        for a in architectures:
-            for depth, theta0 in BATTERY:
-                battery.append(monte_carlo_pair(a, depth, theta0, width, seeds,
-                                                seed=part_seed(seed, "calibration", r, a, depth, theta0),
-                                                tolerance=tolerance))
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-        batteries.append(battery)
+    if tolerance not in TOLERANCE_MODELS:
+        raise AnglefishError(f"tolerance must be one of {', '.join(TOLERANCE_MODELS)}, got {tolerance!r}")
+    units_ = calibration_units(architectures, width, seeds, repeats, seed, fisher, tolerance)
+    with reusing(Plan().add(units_).run(workers, progress)):
+        return _calibrate(architectures, width, seeds, repeats, seed, alpha, fisher, t0, tolerance)
+
+
+def _calibrate(architectures, width, seeds, repeats, seed, alpha, fisher, t0, tolerance="auto") -> Calibration:
+    per = len(architectures) * len(BATTERY)
+    flat = run_units(_battery_units(architectures, width, seeds, repeats, seed, tolerance))
+    batteries = [flat[r * per:(r + 1) * per] for r in range(repeats)]
     failures, checks, ts = 0, 0, []
     models: dict = {}
     for battery in batteries:

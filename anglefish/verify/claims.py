@@ -19,6 +19,7 @@ import sympy as sp
 
 from ..errors import AnglefishError
 from ..seeds import part_seed
+from ..units import Plan, reusing, run_units
 from ..theory.activations import RELU, THETA
 from ..theory.blocks import BLOCK_INDEX as l_sym
 from ..theory.recursion import derive_maps
@@ -40,13 +41,16 @@ class Settings:
     cache: dict = field(default_factory=dict)
     progress: object = None  # progress(done, total) of long sub-steps (simulated readings)
 
-    def monte_carlo(self, arch, depth, theta0):
-        from .contracts import monte_carlo_pair
+    def monte_carlo_unit(self, arch, depth, theta0):
+        """The unit of the Monte Carlo pair of part ("claims", arch, depth, theta0) of the master seed."""
+        from .work import mc_unit
 
+        return mc_unit(arch, depth, theta0, self.width, self.seeds, self.seed, "claims", arch, depth, theta0)
+
+    def monte_carlo(self, arch, depth, theta0):
         key = ("mc", arch, depth, theta0)
         if key not in self.cache:
-            self.cache[key] = monte_carlo_pair(arch, depth, theta0, self.width, self.seeds,
-                                               part_seed(self.seed, "claims", arch, depth, theta0))
+            self.cache[key] = run_units([self.monte_carlo_unit(arch, depth, theta0)])[0]
         return self.cache[key]
 
 
@@ -74,10 +78,36 @@ def claims() -> list[Claim]:
     return list(_CLAIMS.values())
 
 
-def evaluate_claims(settings: Settings | None = None, progress=None) -> list[dict]:
-    """Every registered claim's result (:func:`.verdicts.claim_result` plus id, source, statement,
-    quantity, method), each held to the verdict rule by :func:`.verdicts.validate`."""
+#: the Monte Carlo pairs the theorem claims read: (depth, theta0) for each of their architectures
+THEOREM_CONFIGS = ((1, 1.0), (10, 1.0))
+
+
+def claim_units(settings: Settings | None = None) -> list:
+    """The units of work of the claims' Monte Carlo evidence: the theorems' Monte Carlo pairs, the
+    Fisher and learning-rate claims' simulated series, the training study and the generalization
+    studies (the claims themselves are then judged from them in this process)."""
+    from .fisher_claims import FULL_SIMULATION, QUICK_SIMULATION, simulation_units
+    from .generalization_claims import generalization_claim_units
+    from .training_claims import training_claim_units
+
     settings = settings or Settings()
+    quick = not settings.full
+    mc = [settings.monte_carlo_unit(arch, depth, theta0) for arch in dict.fromkeys(t[0] for t in THEOREMS.values())
+          for depth, theta0 in THEOREM_CONFIGS]
+    return (mc + simulation_units(QUICK_SIMULATION if quick else FULL_SIMULATION, settings.seed)
+            + training_claim_units(quick, settings.seed) + generalization_claim_units(quick, settings.seed))
+
+
+def evaluate_claims(settings: Settings | None = None, progress=None, workers: int | None = 1) -> list[dict]:
+    """Every registered claim's result (:func:`.verdicts.claim_result` plus id, source, statement,
+    quantity, method), each held to the verdict rule by :func:`.verdicts.validate`.  The Monte Carlo
+    evidence (:func:`claim_units`) runs first, on ``workers`` processes; the numbers do not depend on it."""
+    settings = settings or Settings()
+    with reusing(Plan().add(claim_units(settings)).run(workers)):
+        return _evaluate(settings, progress)
+
+
+def _evaluate(settings: Settings, progress) -> list[dict]:
     out = []
     for k, claim in enumerate(claims()):
         try:
@@ -113,7 +143,7 @@ def _theorem_verdict(arch, norm, angle, which, what, settings):
     claimed = norm if what == "norm" else angle
     symbolic = _reduces(derived, claimed)
     checks = []
-    for depth, theta0 in ((1, 1.0), (10, 1.0)):
+    for depth, theta0 in THEOREM_CONFIGS:
         mc = settings.monte_carlo(arch, depth, theta0)
         from .contracts import theory_vs_gram
 
@@ -451,4 +481,4 @@ for _cid, _stmt in (
                          _generalization_claim(_cid)))
 
 
-__all__ = ["MEANING", "VERDICTS", "Claim", "Settings", "claims", "evaluate_claims", "register_claim"]
+__all__ = ["MEANING", "VERDICTS", "Claim", "Settings", "claim_units", "claims", "evaluate_claims", "register_claim"]

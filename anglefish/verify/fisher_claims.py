@@ -64,6 +64,7 @@ from ..theory.blocks import DEPTH
 from ..theory.fisher_laws import fisher_law
 from ..theory.kappas import kappa_numeric
 from ..theory.ntk import DEFAULT_DPS, SAMPLES, ntk_recursion
+from ..units import Plan, reusing, run_units, unit
 from .verdicts import Reading, claim_result
 
 L = DEPTH
@@ -268,14 +269,26 @@ def weighted_fit(x, y, se) -> dict:
     return {"slope": b, "slope_se": se_b, "intercept": a, "chi2": chi2, "dof": dof}
 
 
-def _fisher_series(arch: str, bn: str, sim: SimulationSettings, seed: int) -> dict:
+def fisher_point(arch: str, bn: str | None, depth: int, width: int, samples: int, seeds: int, seed: int,
+                 labels: list) -> np.ndarray:
+    """lambda_max of each of ``seeds`` dense networks (a unit of work of a simulated series): part
+    ``labels`` of the master ``seed``."""
     from ..numeric.fisher import fisher_spectrum
 
+    return fisher_spectrum(arch, depth, width, samples, seeds, bn=bn, seed=_seed(seed, *labels))["lambda_max_per_seed"]
+
+
+def _fisher_units(arch: str, bn: str | None, sim: SimulationSettings, seed: int) -> list:
+    return [unit(fisher_point, arch=arch, bn=bn, depth=depth, width=sim.fisher_width, samples=sim.fisher_samples,
+                 seeds=sim.fisher_seeds, seed=seed, labels=["fisher-claims", arch, bn, depth],
+                 cost=sim.fisher_seeds * depth * (sim.fisher_width / 128) ** 2 * 0.05)
+            for depth in sim.depths]
+
+
+def _fisher_series(arch: str, bn: str, sim: SimulationSettings, seed: int) -> dict:
     rows = []
-    for depth in sim.depths:
-        mc = fisher_spectrum(arch, depth, sim.fisher_width, sim.fisher_samples, sim.fisher_seeds, bn=bn,
-                             seed=_seed(seed, "fisher-claims", arch, bn, depth))
-        logs = np.log(mc["lambda_max_per_seed"] / sim.fisher_width)
+    for depth, lam in zip(sim.depths, run_units(_fisher_units(arch, bn, sim, seed))):
+        logs = np.log(lam / sim.fisher_width)
         rows.append({"L": depth, "lambda_max_over_N": float(np.exp(logs.mean())),
                      "log_mean": float(logs.mean()), "log_se": float(logs.std(ddof=1) / math.sqrt(len(logs)))})
     return {"rows": rows, "width": sim.fisher_width, "samples": sim.fisher_samples, "seeds": sim.fisher_seeds,
@@ -317,14 +330,27 @@ def _growth_reading(claim: FisherClaim, series: dict, label: str, model: str) ->
                    why + f" (the infinite-width theory's local exponent here: {p_theory:.2f})", evidence)
 
 
-def _lr_series(arch: str, bn: str | None, sim: SimulationSettings, seed: int, progress=None) -> dict:
+def lr_point(arch: str, bn: str | None, depth: int, width: int, samples: int, inits: int, steps: int, seed: int,
+             labels: list) -> dict:
+    """Both learning-rate thresholds of ``inits`` initialisations (a unit of work of a simulated
+    series): part ``labels`` of the master ``seed``."""
     from ..numeric.training import learning_rate_thresholds
 
+    return learning_rate_thresholds(arch, depth, width, samples, inits=inits, seed=_seed(seed, *labels), steps=steps,
+                                    bn=bn)
+
+
+def _lr_units(arch: str, bn: str | None, sim: SimulationSettings, seed: int) -> list:
+    return [unit(lr_point, arch=arch, bn=bn, depth=depth, width=sim.lr_width, samples=sim.lr_samples,
+                 inits=sim.lr_inits, steps=sim.lr_steps, seed=seed, labels=["lr-claims", arch, bn, depth],
+                 cost=sim.lr_inits * depth * sim.lr_steps * (sim.lr_width / 64) ** 2 * sim.lr_samples / 500)
+            for depth in sim.depths]
+
+
+def _lr_series(arch: str, bn: str | None, sim: SimulationSettings, seed: int, progress=None) -> dict:
     rows = []
     theory = _theory_series(arch, sim.depths, sim.lr_samples)
-    for i, depth in enumerate(sim.depths):
-        r = learning_rate_thresholds(arch, depth, sim.lr_width, sim.lr_samples, inits=sim.lr_inits,
-                                     seed=_seed(seed, "lr-claims", arch, bn, depth), steps=sim.lr_steps, bn=bn)
+    for i, (depth, r) in enumerate(zip(sim.depths, run_units(_lr_units(arch, bn, sim, seed)))):
         row = {"L": depth, "log_theory_eta": math.log(2.0) - theory[i] - math.log(sim.lr_width)}
         for name in ("divergence", "monotone"):
             logs = [math.log(v) for v in r["per_init"][f"eta_{name}"] if v]
@@ -427,42 +453,61 @@ def claim_result_for(claim: FisherClaim, simulated: dict | None = None) -> dict:
     return {**claim_result(rows[0], rows[1:] + extra), "from_bounds": bounds_conclusion(claim, rows[0])}
 
 
-def simulated_readings(sim: SimulationSettings = QUICK_SIMULATION, seed: int = 0, progress=None) -> dict:
-    """The simulated readings of every claim: {claim id: [Reading, ...]} (module docstring)."""
+def _jobs() -> list:
+    """(claim, BN kind) of every simulated series."""
+    return [(c, bn) for c in CLAIMS if c.architecture == "resnet-bn" or c.quantity == "eta_max"
+            for bn in (("population", "batch") if c.architecture == "resnet-bn" else (None,))]
+
+
+def simulation_units(sim: SimulationSettings = QUICK_SIMULATION, seed: int = 0) -> list:
+    """The units of work of every simulated series: one per (series, depth)."""
+    return [u for claim, bn in _jobs() for u in (_fisher_units if claim.quantity == "eigenvalues" else _lr_units)(
+        claim.architecture, bn, sim, seed)]
+
+
+def simulated_readings(sim: SimulationSettings = QUICK_SIMULATION, seed: int = 0, progress=None,
+                       workers: int | None = 1) -> dict:
+    """The simulated readings of every claim: {claim id: [Reading, ...]} (module docstring).  The series'
+    points (:func:`simulation_units`) run on ``workers`` processes (``progress(done, total)`` counts
+    them); the numbers do not depend on it."""
+    with reusing(Plan().add(simulation_units(sim, seed)).run(workers, progress)):
+        return _simulated_readings(sim, seed)
+
+
+def _simulated_readings(sim: SimulationSettings, seed: int) -> dict:
     out = {c.id: [] for c in CLAIMS}
-    jobs = [c for c in CLAIMS if c.architecture == "resnet-bn" or c.quantity == "eta_max"]
-    for n, claim in enumerate(jobs):
-        theory = claim_rows(claim)[0]
-        kinds = ("population", "batch") if claim.architecture == "resnet-bn" else (None,)
-        for bn in kinds:
-            bn_text = {"population": "population BN", "batch": "mini-batch BN (statistics of the T inputs)",
-                       None: "no BN"}[bn]
-            if claim.quantity == "eigenvalues":
-                series = _fisher_series(claim.architecture, bn, sim, seed)
-                out[claim.id].append(_growth_reading(
-                    claim, series, f"simulation, {bn_text}: whole-FIM lambda_max",
-                    f"dense random {claim.architecture} networks, {bn_text}, all weights"))
-            else:
-                series = _lr_series(claim.architecture, bn, sim, seed)
-                for which in ("divergence", "monotone"):
-                    out[claim.id].append(_rate_reading(
-                        claim, series, which, f"simulation, {bn_text}: measured {which} threshold",
-                        f"dense random {claim.architecture} networks, {bn_text}, full-batch GD on all weights "
-                        "(teacher targets)", theory))
-        if progress is not None:
-            progress(n + 1, len(jobs))
+    theory = {}
+    for claim, bn in _jobs():
+        bn_text = {"population": "population BN", "batch": "mini-batch BN (statistics of the T inputs)",
+                   None: "no BN"}[bn]
+        if claim.quantity == "eigenvalues":
+            series = _fisher_series(claim.architecture, bn, sim, seed)
+            out[claim.id].append(_growth_reading(
+                claim, series, f"simulation, {bn_text}: whole-FIM lambda_max",
+                f"dense random {claim.architecture} networks, {bn_text}, all weights"))
+        else:
+            if claim.id not in theory:
+                theory[claim.id] = claim_rows(claim)[0]
+            series = _lr_series(claim.architecture, bn, sim, seed)
+            for which in ("divergence", "monotone"):
+                out[claim.id].append(_rate_reading(
+                    claim, series, which, f"simulation, {bn_text}: measured {which} threshold",
+                    f"dense random {claim.architecture} networks, {bn_text}, full-batch GD on all weights "
+                    "(teacher targets)", theory[claim.id]))
     return out
 
 
-def fisher_claims(quick: bool = True, seed: int = 0, measured: bool = True, progress=None) -> list[dict]:
+def fisher_claims(quick: bool = True, seed: int = 0, measured: bool = True, progress=None,
+                  workers: int | None = 1) -> list[dict]:
     """Verdicts on the FIM and learning-rate claims: one result per claim (:func:`claim_result_for`
-    plus id, source, statement); ``measured=False`` leaves out the simulated readings."""
-    simulated = simulated_readings(QUICK_SIMULATION if quick else FULL_SIMULATION, seed, progress) if measured \
-        else None
+    plus id, source, statement); ``measured=False`` leaves out the simulated readings (whose units of
+    work run on ``workers`` processes)."""
+    simulated = simulated_readings(QUICK_SIMULATION if quick else FULL_SIMULATION, seed, progress, workers) \
+        if measured else None
     return [{"id": c.id, "source": c.source, "statement": c.statement, **claim_result_for(c, simulated)}
             for c in CLAIMS]
 
 
 __all__ = ["CLAIMS", "EIGEN_READINGS", "FULL_SIMULATION", "QUICK_SIMULATION", "RATE_READINGS", "FisherClaim",
-           "SimulationSettings", "bounds_conclusion", "claim_result_for", "claim_rows", "fisher_claims", "judge_scale",
-           "simulated_readings", "weighted_fit"]
+           "SimulationSettings", "bounds_conclusion", "claim_result_for", "claim_rows", "fisher_claims",
+           "fisher_point", "judge_scale", "lr_point", "simulated_readings", "simulation_units", "weighted_fit"]

@@ -313,6 +313,23 @@ def _claim(cid: str, statement: str, readings: list, method: str) -> dict:
     }
 
 
+def _digits_overrides(quick: bool) -> dict:
+    """The digits study's settings: the teacher study's at the largest n only (the n >= d readings)."""
+    from ..numeric.generalization import FULL, QUICK
+
+    s = dict(FULL)
+    if quick:
+        s.update(QUICK)
+    return {"task": "digits", "ns": [max(s["ns"])]}
+
+
+def generalization_claim_units(quick: bool = True, seed: int = 0) -> list:
+    """The units of work of :func:`generalization_claims`: the runs of its teacher and digits studies."""
+    from ..numeric.generalization import gap_study_units
+
+    return gap_study_units(quick, seed) + gap_study_units(quick, seed, **_digits_overrides(quick))
+
+
 def generalization_claims(quick: bool = True, seed: int = 0, progress=None) -> list[dict]:
     """The three claim result dicts (module docstring), from one teacher study and one digits study
     (the digits study at the largest n only).
@@ -327,14 +344,13 @@ def generalization_claims(quick: bool = True, seed: int = 0, progress=None) -> l
     if quick:
         s.update(QUICK)
     units = len(s["activations"]) * len(s["kinds"]) * len(s["depths"]) * len(s["ns"])
-    digits_ns = [max(s["ns"])]  # the digits readings are the n >= d ones
     total = units + units // len(s["ns"])
 
     def tick(offset):
         return None if progress is None else (lambda i, _: progress(offset + i, total))
 
     teacher = gap_study(quick=quick, seed=seed, progress=tick(0))
-    digits = gap_study(quick=quick, seed=seed, progress=tick(units), task="digits", ns=digits_ns)
+    digits = gap_study(quick=quick, seed=seed, progress=tick(units), **_digits_overrides(quick))
     linear_names = ["linear, trained to convergence, n >= d", "linear, trained to convergence, n < d",
                     "linear, fixed step budget, n >= d", "linear, PL constant alone: 1/(mu n)",
                     "linear, full stability bound 2 Lip^2/(mu (n-1))"]
@@ -354,4 +370,5 @@ def generalization_claims(quick: bool = True, seed: int = 0, progress=None) -> l
             _claim("resnet2-gap-smaller-relu", STATEMENT + " -- ReLU networks (the paper's experiments)", relu, method)]
 
 
-__all__ = ["VERDICTS", "Z", "READINGS", "classify", "judge", "evaluate_reading", "generalization_claims"]
+__all__ = ["VERDICTS", "Z", "READINGS", "classify", "judge", "evaluate_reading", "generalization_claim_units",
+           "generalization_claims"]

@@ -7,19 +7,14 @@ import platform
 import time
 from dataclasses import dataclass
 
-from ..seeds import part_seed
 from ..theory.architectures import architectures
-from .calibration import BATTERY, calibrate
-from .claims import Settings, evaluate_claims
-from .contracts import (
-    fisher_vs_dense,
-    gram_vs_dense,
-    monte_carlo_pair,
-    symbolic_vs_numeric,
-    theory_vs_gram,
-)
+from ..units import Plan, make_executor, reusing, run_units, unit
+from .calibration import BATTERY, calibrate, calibration_units
+from .claims import Settings, claim_units, evaluate_claims
+from .contracts import fisher_vs_dense, gram_vs_dense, symbolic_vs_numeric, theory_vs_gram
 from .tolerance import describe_model
 from .verdicts import MEANING
+from .work import fisher_unit, mc_unit
 
 
 @dataclass(frozen=True)
@@ -57,45 +52,60 @@ def versions() -> dict:
             "scipy": scipy.__version__, "sympy": sympy.__version__, "mpmath": mpmath.__version__}
 
 
-def run_contracts(mode: Mode, seed: int, progress=None) -> list:
-    """Every contract check on every registered architecture."""
+def contract_units(mode: Mode, seed: int) -> list:
+    """The contract suite's units of work, in suite order, per registered architecture: the symbolic
+    check, the Monte Carlo pair of every configuration, the Gram-vs-dense test, the Fisher networks of
+    every depth."""
+    config = {k: v for k, v in mode.fisher.items() if k != "depths"}
+    out = []
+    for name in architectures():
+        out.append(unit(symbolic_vs_numeric, arch=name, seed=seed, cost=1.0))
+        out += [mc_unit(name, depth, theta0, mode.width, mode.seeds, seed, "contracts", name, depth, theta0)
+                for depth, theta0 in mode.configs]
+        out.append(unit(gram_vs_dense, arch=name, seeds=mode.dense_seeds, seed=seed, cost=mode.dense_seeds / 1000))
+        out += [fisher_unit(name, depth, seed=seed, **config) for depth in mode.fisher["depths"]]
+    return out
+
+
+def run_contracts(mode: Mode, seed: int, progress=None, workers: int | None = 1) -> list:
+    """Every contract check on every registered architecture.  The units of work
+    (:func:`contract_units`) run on ``workers`` processes (:mod:`anglefish.units`; 1: in this process);
+    the numbers do not depend on it.  ``progress(done, total)`` counts units."""
+    results = iter(run_units(contract_units(mode, seed), workers, progress))
+    config = {k: v for k, v in mode.fisher.items() if k != "depths"}
     outcomes = []
-    archs = list(architectures())
-    steps = len(archs) * (3 + len(mode.configs))
-    done = 0
-    for name in archs:
-        outcomes.append(symbolic_vs_numeric(name, seed=seed))
-        done += 1
-        for depth, theta0 in mode.configs:
-            mc = monte_carlo_pair(name, depth, theta0, mode.width, mode.seeds,
-                                  part_seed(seed, "contracts", name, depth, theta0))
-            outcomes.extend(theory_vs_gram(mc))
-            done += 1
-            if progress:
-                progress(done, steps)
-        outcomes.append(gram_vs_dense(name, seeds=mode.dense_seeds, seed=seed))
-        done += 1
-        config = {k: v for k, v in mode.fisher.items() if k != "depths"}
+    for name in architectures():
+        outcomes.append(next(results))
+        for _ in mode.configs:
+            outcomes.extend(theory_vs_gram(next(results)))
+        outcomes.append(next(results))
         for depth in mode.fisher["depths"]:
-            outcomes.extend(fisher_vs_dense(name, depth=depth, **config, seed=seed))
-        done += 1
-        if progress:
-            progress(done, steps)
+            outcomes.extend(fisher_vs_dense(name, depth=depth, **config, seed=seed, mc=next(results)))
     return outcomes
 
 
-def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None) -> dict:
+def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None, workers: int | None = 1) -> dict:
+    """The contract suite, the claims and the calibration.  Their units of work (Monte Carlo pairs,
+    Fisher networks, the claims' simulated series and training runs, the calibration batteries) run
+    together on ``workers`` processes (:mod:`anglefish.units`; 1: in this process; None: every core
+    available); the checks, verdicts and calibration are then formed from their results in this
+    process.  The numbers do not depend on ``workers``."""
     t0 = time.perf_counter()
     say = progress or (lambda *a: None)
-    say("contract suite", 0)
-    checks = run_contracts(mode, seed, progress=lambda d, t: say("contract suite", d / t))
-    say("claims", 0)
     settings = Settings(width=mode.width, seeds=mode.seeds, seed=seed, full=mode.name == "full")
-    claim_rows = evaluate_claims(settings, progress=lambda d, t: say("claims", d / t))
-    say("calibration", 0)
-    cal = calibrate(width=mode.calibration_width, seeds=mode.calibration_seeds,
-                    repeats=mode.calibration_repeats, seed=seed,
-                    progress=lambda d, t: say("calibration", d / t), fisher=mode.calibration_fisher)
+    calibration = dict(width=mode.calibration_width, seeds=mode.calibration_seeds,
+                       repeats=mode.calibration_repeats, seed=seed, fisher=mode.calibration_fisher)
+    plan = Plan().add(contract_units(mode, seed), claim_units(settings), calibration_units(**calibration))
+    stage = f"{len(plan)} units of work"
+    say(stage, 0)
+    results = plan.run(workers, progress=lambda d, t: say(stage, d / t))
+    with reusing(results):
+        say("contract suite", 0)
+        checks = run_contracts(mode, seed)
+        say("claims", 0)
+        claim_rows = evaluate_claims(settings, progress=lambda d, t: say("claims", d / t))
+        say("calibration", 0)
+        cal = calibrate(**calibration)
     applicable = [c for c in checks if c.applicable]
     return {
         "mode": mode.name,
@@ -110,6 +120,7 @@ def run_verification(mode: Mode = QUICK, seed: int = 0, progress=None) -> dict:
         "seed": seed,
         "versions": versions(),
         "elapsed_s": time.perf_counter() - t0,
+        "workers": make_executor(workers).workers,
     }
 
 

@@ -72,14 +72,28 @@ def strong_threshold(level: float = 0.95) -> float:
     return math.tanh(math.atanh(PAPER_R) + q / math.sqrt(PAPER_N - 3))
 
 
-def _study(quick: bool, seed: int, data_dir=None, progress=None, overrides=None) -> dict:
-    from ..numeric.study import STUDY_FULL, STUDY_QUICK, distance_ratio_study
+def _study_settings(quick: bool, overrides=None) -> dict:
+    from ..numeric.study import STUDY_FULL, STUDY_QUICK
 
     s = dict(STUDY_FULL)
     if quick:
         s.update(STUDY_QUICK)
     s.update(overrides or {})
-    return distance_ratio_study(ARCHS, seed=seed, data_dir=data_dir, progress=progress, **s)
+    return s
+
+
+def _study(quick: bool, seed: int, data_dir=None, progress=None, overrides=None) -> dict:
+    from ..numeric.study import distance_ratio_study
+
+    return distance_ratio_study(ARCHS, seed=seed, data_dir=data_dir, progress=progress,
+                                **_study_settings(quick, overrides))
+
+
+def training_claim_units(quick: bool = True, seed: int = 0, *, data_dir=None, overrides: dict | None = None) -> list:
+    """The units of work of :func:`training_claims`: the training study's (architecture, depth) cells."""
+    from ..numeric.study import study_units
+
+    return study_units(ARCHS, seed, data_dir, **_study_settings(quick, overrides))
 
 
 def _z(a: float, sa: float, b: float, sb: float) -> float:
@@ -309,4 +323,4 @@ def training_claims(quick: bool = True, seed: int = 0, *, data_dir=None, progres
 
 
 __all__ = ["VERDICTS", "claim_mlp_degrades_ratio", "claim_preserved_angles", "claim_ratio_error_correlation",
-           "strong_threshold", "training_claims"]
+           "strong_threshold", "training_claim_units", "training_claims"]

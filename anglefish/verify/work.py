@@ -1,0 +1,39 @@
+"""The verification's units of work (:mod:`anglefish.units`): what a worker process runs for the
+contract suite, the claims and the calibration, with plain data in and out."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..seeds import part_seed
+from ..units import Unit, arch_name, unit
+
+
+def monte_carlo(arch: str, depth: int, theta0: float, width: int, seeds: int, seed: int, labels: list,
+                tolerance: str = "auto"):
+    """:func:`anglefish.verify.contracts.monte_carlo_pair` with the seed of part ``labels`` of the run
+    with master ``seed`` (:func:`anglefish.seeds.part_seed`) and the tolerance model ``tolerance``;
+    returned without the Architecture object (the caller's registry has it under ``architecture``)."""
+    from .contracts import monte_carlo_pair
+
+    return replace(monte_carlo_pair(arch, depth, theta0, width, seeds, part_seed(seed, *labels), tolerance=tolerance),
+                   arch=None)
+
+
+def mc_unit(arch, depth: int, theta0: float, width: int, seeds: int, seed: int, *labels,
+            tolerance: str = "auto") -> Unit:
+    """The unit of one Monte Carlo pair (one width, or widths N and 2N, as the tolerance model needs)
+    of part ``labels`` of master ``seed``."""
+    return unit(monte_carlo, arch=arch_name(arch), depth=int(depth), theta0=float(theta0), width=int(width),
+                seeds=int(seeds), seed=int(seed), labels=list(labels), tolerance=str(tolerance),
+                cost=3e-6 * (depth + 1) * seeds * width)
+
+
+def fisher_unit(arch, depth: int, width: int, samples: int, seeds: int, seed: int) -> Unit:
+    """The unit of :func:`anglefish.verify.contracts.fisher_dense_mc` (dense networks at N and 2N)."""
+    from .contracts import fisher_dense_mc
+
+    return unit(fisher_dense_mc, arch=arch_name(arch), depth=int(depth), width=int(width), samples=int(samples),
+                seeds=int(seeds), seed=int(seed), cost=2e-5 * seeds * depth * width * width / samples)
+
+
+__all__ = ["fisher_unit", "mc_unit", "monte_carlo"]
