@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-VOLATILE = ("elapsed_s", "workers")
+VOLATILE = ("elapsed_s", "simulation_s", "workers")
 
 
 def load() -> str:
