@@ -219,6 +219,18 @@ def load_plugins(paths=()) -> None:
     units.set_context(paths)
 
 
+def _use_scheduler(args) -> None:
+    """--scheduler: connect now (an unreachable scheduler stops the run before any work); the cluster's
+    worker threads stand in for --workers where that splits work into blocks."""
+    from .dask_executor import use_scheduler
+
+    if getattr(args, "theory_only", False) or getattr(args, "law", False):
+        return  # no units: the command refuses the flag
+    if args.workers is not None:
+        raise AnglefishError("--workers and --scheduler exclude each other (the cluster's workers run the units)")
+    args.workers = use_scheduler(args.scheduler).workers
+
+
 # ----------------------------------------------------------------------------- commands
 def cmd_list(args) -> str:
     from .theory import activations, architectures, block_types
@@ -251,7 +263,7 @@ def cmd_derive(args) -> str:
     return dumps(report) if args.json else derive_text(report)
 
 
-_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed", "workers")
+_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed", "workers", "scheduler")
 
 
 def _check_angles_flags(args, arch):
@@ -438,7 +450,7 @@ def _fisher_law(args):
     from .theory.accuracy import law_accuracy
     from .theory.fisher_laws import fisher_law
 
-    given = [f"--{k}" for k in ("depth", "width", "seeds", "workers") if getattr(args, k) is not None]
+    given = [f"--{k}" for k in ("depth", "width", "seeds", "workers", "scheduler") if getattr(args, k) is not None]
     if args.seed != 0:
         given.append("--seed")
     if given:
@@ -508,6 +520,8 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         load_plugins(args.arch_file)
+        if getattr(args, "scheduler", None):
+            _use_scheduler(args)
         with _numerics_quiet():
             output = COMMANDS[args.command](args)
         status = 0
