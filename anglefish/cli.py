@@ -27,6 +27,7 @@ from .cli_text import (
     EPILOG_FIGURES,
     EPILOG_FISHER,
     EPILOG_LR,
+    EPILOG_SWEEP,
     EPILOG_VERIFY,
     angles_text,
     claims_text,
@@ -193,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_seed(p)
     V.add_workers(p)
     p.add_argument("--list", action="store_true", help="list the figures and exit")
+    V.add_json(p)
+    V.add_quiet(p)
+
+    p = sub.add_parser("sweep", help="a grid of angles / fisher / lr runs as one tidy CSV and a manifest",
+                       description="Run every combination of a grid (SPEC: a TOML or JSON file) as units of work "
+                                   "and write theory, Monte Carlo and standard error per row.", epilog=EPILOG_SWEEP)
+    p.add_argument("spec", type=V._type(V.parse_path, "SPEC"), metavar="SPEC", help="the grid (.toml or .json)")
+    V.add_out(p, default="anglefish-sweep", what="sweep.csv and manifest.json")
+    p.add_argument("--force", action="store_true", help="write into a directory that already holds files")
+    V.add_workers(p)
     V.add_json(p)
     V.add_quiet(p)
 
@@ -485,6 +496,23 @@ def cmd_lr(args):
     return dumps(out) if args.json else lr_text(out)
 
 
+def cmd_sweep(args):
+    from .sweep import load_spec, run_sweep, write_sweep
+
+    spec = load_spec(args.spec)
+    out = V.check_output_dir(args.out, "--out")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise AnglefishError(f"--out {out}: exists and holds files; choose another directory or use --force")
+    with Progress("anglefish sweep", enabled=not args.quiet, unit="unit") as bar:
+        rows, manifest = run_sweep(spec, args.workers, progress=bar)
+    paths = write_sweep(rows, manifest, out)
+    if args.json:
+        return dumps({**manifest, "files": [str(p) for p in paths]})
+    return "\n".join([f"{manifest['rows']} rows from {manifest['units']} units in {manifest['elapsed_s']:.1f} s "
+                      f"({manifest['executor']['kind']}, {manifest['executor']['workers']} workers)"]
+                     + [str(p) for p in paths])
+
+
 def cmd_claims(args):
     from .verify.claims import Settings, evaluate_claims
     from .verify.verdicts import MEANING
@@ -497,7 +525,8 @@ def cmd_claims(args):
 
 
 COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles, "verify": cmd_verify,
-            "claims": cmd_claims, "figures": cmd_figures, "fisher": cmd_fisher, "lr": cmd_lr}
+            "claims": cmd_claims, "figures": cmd_figures, "fisher": cmd_fisher, "lr": cmd_lr,
+            "sweep": cmd_sweep}
 
 
 @contextlib.contextmanager
