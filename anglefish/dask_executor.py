@@ -21,14 +21,21 @@ Dask is optional (``pip install 'anglefish[dask]'``); without it ``--scheduler``
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import logging
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 
 from . import units
 from .errors import AnglefishError
 
-__all__ = ["DaskExecutor", "connect", "parse_address", "run_payload", "use_scheduler", "CONNECT_TIMEOUT"]
+__all__ = ["DaskExecutor", "connect", "local_cluster", "parse_address", "run_payload", "use_scheduler",
+           "CONNECT_TIMEOUT"]
 
 #: seconds to wait for the scheduler before giving up (one line, exit 2)
 CONNECT_TIMEOUT = 3.0
@@ -159,3 +166,41 @@ class DaskExecutor(units.Executor):
                     self.client.cancel(list(futures), force=True)
                 except Exception:  # the scheduler may be gone; nothing is written either way
                     pass
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int = 2, pythonpath: str | None = None, nanny: bool = False):
+    """A Dask cluster on 127.0.0.1 for tests and benchmarks: ``dask scheduler`` (a free port, no
+    dashboard) and ``workers`` ``dask worker`` processes of one thread each (without a nanny by default,
+    so a killed worker stays dead), importing anglefish from ``pythonpath`` if given.  Yields
+    (address, worker processes); every process is ended afterwards."""
+    distributed = _distributed()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), os.environ.get("PYTHONPATH", "")) if p)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dask = [sys.executable, "-m", "dask"]
+    procs = [subprocess.Popen(dask + ["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              **quiet)]
+    try:
+        time.sleep(1)
+        procs += [subprocess.Popen(dask + ["worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"]
+                                   + ([] if nanny else ["--no-nanny"]), **quiet) for _ in range(workers)]
+        with distributed.Client(address, timeout=30) as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield address, procs[1:]
+    finally:
+        units.set_scheduler(None)
+        _close_clients()
+        for p in procs[::-1]:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -6,7 +6,6 @@ Default suite: the sweep spec's validation, a tiny in-process sweep (CSV and man
 sweep and a verify subset and gives byte-identical CSV / identical results to the in-process run, also
 when one worker is killed (SIGKILL) during the run.  Marked heavy: the whole `verify --quick`.
 """
-import contextlib
 import csv
 import io
 import json
@@ -129,39 +128,12 @@ def test_scheduler_flag_errors(monkeypatch, capsys):
 
 
 # ----------------------------------------------------------------------------- a real cluster
-@contextlib.contextmanager
 def cluster(workers: int = 2):
-    """A scheduler and ``workers`` nanny-less workers (one thread each) on 127.0.0.1 importing this
-    checkout; yields (address, worker processes).  Every process is ended afterwards."""
-    distributed = pytest.importorskip("distributed")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    quiet = dict(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
-                               str(port), "--no-dashboard"], **quiet)]
-    try:
-        time.sleep(1)
-        procs += [subprocess.Popen([sys.executable, "-m", "dask", "worker", address, "--nthreads", "1",
-                                    "--nworkers", "1", "--no-nanny", "--no-dashboard"], **quiet)
-                  for _ in range(workers)]
-        with distributed.Client(address, timeout=30) as client:
-            client.wait_for_workers(workers, timeout=60)
-        yield address, procs[1:]
-    finally:
-        from anglefish import dask_executor, units
+    """A scheduler and ``workers`` nanny-less one-thread workers on 127.0.0.1 importing this checkout."""
+    pytest.importorskip("distributed")
+    from anglefish.dask_executor import local_cluster
 
-        units.set_scheduler(None)
-        dask_executor._close_clients()
-        for p in procs[::-1]:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    return local_cluster(workers, pythonpath=str(ROOT))
 
 
 SPEC = {"quantities": ["angles", "fisher"], "architectures": ["mlp", "resnet"], "depths": [3, 6],
