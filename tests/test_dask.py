@@ -191,6 +191,27 @@ def test_a_sweep_and_a_verify_subset_on_a_cluster_match_the_local_run_also_when_
 
 
 @pytest.mark.slow
+def test_ctrl_c_cancels_the_cluster_units_and_writes_nothing(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = tmp_path / "big.json"  # minutes of work: still running when Ctrl-C comes
+    spec.write_text(json.dumps({**SPEC, "depths": [40, 80], "widths": [1024, 2048], "networks": 64}))
+    with cluster(2) as (address, _):
+        p = subprocess.Popen([sys.executable, "-m", "anglefish", "sweep", str(spec), "--out", str(tmp_path / "o"),
+                              "--quiet", "--scheduler", address], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(8)
+        p.send_signal(signal.SIGINT)
+        err = p.communicate(timeout=30)[1]
+        assert p.returncode == 130 and err.strip() == "anglefish: interrupted"
+        assert not (tmp_path / "o").exists()
+        with distributed.Client(address, timeout=10) as client:  # the run's futures were cancelled
+            deadline = time.time() + 10
+            while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.time() < deadline:
+                time.sleep(0.2)
+            assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
+
+
+@pytest.mark.slow
 @pytest.mark.heavy
 def test_verify_quick_on_a_cluster_gives_the_local_report(tmp_path):
     """`verify --quick --scheduler` and `verify --quick --workers 2`: the same report.json apart from
