@@ -7,7 +7,9 @@ as JSON text (the ``--arch-file`` paths, the plugins flag, the caller's registry
 the same entry point, :func:`anglefish.units.execute` (through :func:`run_payload`, which also marks the
 process as a worker and keeps numpy's warnings quiet).  No user object is pickled towards the workers;
 results come back pickled (plain data made by anglefish code).  The ``--arch-file`` paths must name the
-same files on the workers' machines, and the workers must import the same anglefish.
+same files on the workers' machines, and the workers must import the same anglefish.  Start workers
+with ``--nthreads 1`` (and as many workers as cores): a unit runs BLAS on one thread, and processes,
+not threads, run units side by side.
 
 Results do not depend on the executor: a unit's result depends only on its description, BLAS runs on
 one thread in every unit, and :func:`anglefish.units.iterate_units` puts results back in unit order.

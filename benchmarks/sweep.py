@@ -10,10 +10,10 @@ The same sweep (default: 64 angles units; or --spec FILE) runs
 and prints each wall time, the ratios to (1), the speed-up of 2 Dask workers over 1, and the
 scheduling overhead per unit on Dask: (wall time with 1 worker - sum of the units' own run times) /
 units, also as a fraction of a 1-second unit (target <= 5%).  The CSVs of all four are compared
-byte for byte (they must be identical).  Every executor starts cold (fresh processes derive the
-SymPy maps again; that time is inside the units' run times, not in the overhead).
+byte for byte (they must be identical).  Each executor is warmed up first (small units of every
+architecture, so that every worker process has derived the SymPy maps: a start-up cost per process).
 
-    python benchmarks/sweep.py             # 64 units, a few minutes on a busy 2-core machine
+    python benchmarks/sweep.py             # 64 units of 0.3 - 1.5 s; several minutes
     python benchmarks/sweep.py --quick     # 16 small units
 """
 import argparse
@@ -27,13 +27,20 @@ from anglefish.dask_executor import DaskExecutor, local_cluster
 from anglefish.sweep import check_spec, load_spec, sweep_units, to_csv
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SPEC = {"quantities": ["angles"], "architectures": ["mlp", "resnet"], "depths": [10, 20], "widths": [256, 512],
-        "theta0s": [0.5, 1.5], "seeds": [0, 1, 2, 3], "networks": 32}
+SPEC = {"quantities": ["angles"], "architectures": ["mlp", "resnet"], "depths": [50, 100], "widths": [1024, 2048],
+        "theta0s": [0.5, 1.5], "seeds": [0, 1, 2, 3], "networks": 128}  # units of about 0.3 - 1.5 s
 QUICK = {**SPEC, "depths": [5], "widths": [64, 128], "seeds": [0, 1], "networks": 16}
 
 
+def warm_up(spec) -> dict:
+    """Small units of every architecture (other seeds), so that each worker has derived the maps
+    before the timed run (SymPy derivations are a per-process start-up cost, not per unit)."""
+    return {**spec, "depths": [2], "widths": [16], "networks": 2, "seeds": [1000 + s for s in range(4)]}
+
+
 def run(spec, **how):
-    """(wall seconds, CSV text, sum of the units' own seconds) of one sweep."""
+    """(wall seconds, CSV text, sum of the units' own seconds) of one sweep, after a warm-up."""
+    units.run_units(sweep_units(warm_up(spec)), **how)
     us = sweep_units(spec)
     took: dict = {}
     t = time.perf_counter()
