@@ -27,6 +27,7 @@ from .cli_text import (
     EPILOG_FIGURES,
     EPILOG_FISHER,
     EPILOG_LR,
+    EPILOG_SWEEP,
     EPILOG_VERIFY,
     angles_text,
     claims_text,
@@ -211,6 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
     V.add_json(p)
     V.add_quiet(p)
 
+    p = sub.add_parser("sweep", help="a grid of angles / fisher / lr runs as one tidy CSV and a manifest",
+                       description="Run every combination of a grid (SPEC: a TOML or JSON file) as units of work "
+                                   "and write theory, Monte Carlo and standard error per row.", epilog=EPILOG_SWEEP)
+    p.add_argument("spec", type=V._type(V.parse_path, "SPEC"), metavar="SPEC", help="the grid (.toml or .json)")
+    V.add_out(p, default="anglefish-sweep", what="sweep.csv and manifest.json")
+    p.add_argument("--force", action="store_true", help="write into a directory that already holds files")
+    V.add_workers(p)
+    V.add_json(p)
+    V.add_quiet(p)
+
     p = sub.add_parser("claims", help="the published claims and their verdicts",
                        description="Judge every registered claim (quick Monte Carlo evidence) and print "
                                    "the verdicts.")
@@ -232,6 +243,18 @@ def load_plugins(paths=()) -> None:
 
     units.load_plugins(paths)
     units.set_context(paths)
+
+
+def _use_scheduler(args) -> None:
+    """--scheduler: connect now (an unreachable scheduler stops the run before any work); the cluster's
+    worker threads stand in for --workers where that splits work into blocks."""
+    from .dask_executor import use_scheduler
+
+    if getattr(args, "theory_only", False) or getattr(args, "law", False):
+        return  # no units: the command refuses the flag
+    if args.workers is not None:
+        raise AnglefishError("--workers and --scheduler exclude each other (the cluster's workers run the units)")
+    args.workers = use_scheduler(args.scheduler).workers
 
 
 # ----------------------------------------------------------------------------- commands
@@ -277,7 +300,7 @@ def cmd_derive(args) -> str:
     return dumps(report) if args.json else derive_text(report)
 
 
-_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed", "workers")
+_SIMULATION_FLAGS = ("width", "seeds", "batch", "sampler", "bn", "seed", "workers", "scheduler")
 
 
 def _check_angles_flags(args, arch):
@@ -500,7 +523,7 @@ def _fisher_law(args):
     from .theory.accuracy import law_accuracy
     from .theory.fisher_laws import fisher_law
 
-    given = [f"--{k}" for k in ("depth", "width", "seeds", "workers") if getattr(args, k) is not None]
+    given = [f"--{k}" for k in ("depth", "width", "seeds", "workers", "scheduler") if getattr(args, k) is not None]
     if args.seed != 0:
         given.append("--seed")
     if given:
@@ -536,6 +559,23 @@ def cmd_lr(args):
     return dumps(out) if args.json else lr_text(out)
 
 
+def cmd_sweep(args):
+    from .sweep import load_spec, run_sweep, write_sweep
+
+    spec = load_spec(args.spec)
+    out = V.check_output_dir(args.out, "--out")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise AnglefishError(f"--out {out}: exists and holds files; choose another directory or use --force")
+    with Progress("anglefish sweep", enabled=not args.quiet, unit="unit") as bar:
+        rows, manifest = run_sweep(spec, args.workers, progress=bar)
+    paths = write_sweep(rows, manifest, out)
+    if args.json:
+        return dumps({**manifest, "files": [str(p) for p in paths]})
+    return "\n".join([f"{manifest['rows']} rows from {manifest['units']} units in {manifest['elapsed_s']:.1f} s "
+                      f"({manifest['executor']['kind']}, {manifest['executor']['workers']} workers)"]
+                     + [str(p) for p in paths])
+
+
 def cmd_claims(args):
     from .verify.claims import Settings, evaluate_claims
     from .verify.verdicts import MEANING
@@ -548,7 +588,8 @@ def cmd_claims(args):
 
 
 COMMANDS = {"list": cmd_list, "derive": cmd_derive, "angles": cmd_angles, "verify": cmd_verify,
-            "claims": cmd_claims, "figures": cmd_figures, "fisher": cmd_fisher, "lr": cmd_lr}
+            "claims": cmd_claims, "figures": cmd_figures, "fisher": cmd_fisher, "lr": cmd_lr,
+            "sweep": cmd_sweep}
 
 
 @contextlib.contextmanager
@@ -571,6 +612,8 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         load_plugins(args.arch_file)
+        if getattr(args, "scheduler", None):
+            _use_scheduler(args)
         with _numerics_quiet():
             output = COMMANDS[args.command](args)
         status = 0

@@ -49,6 +49,31 @@ examples:
   anglefish figures --only fig4,A1 --arch resnet2
 """
 
+EPILOG_SWEEP = """\
+A spec (TOML or JSON) names the grid; every combination is one unit of work:
+
+  quantities    = ["angles", "fisher", "lr"]   # at least one
+  architectures = ["mlp", "resnet"]            # registered names
+  depths        = [5, 20]                      # L, blocks (>= 1)
+  widths        = [64, 128]                    # N (>= 2)
+  theta0s       = [0.5, 1.5]                   # input angles in radians (angles only)
+  seeds         = [0, 1]                       # master seeds (default [0])
+  networks      = 8                            # networks per cell (>= 2; default 16)
+  samples       = 8                            # T inputs of fisher and lr (default 16)
+  steps         = 50                           # gradient-descent steps of lr (default 50)
+
+Output: DIR/sweep.csv, one row per (cell, statistic) with columns quantity, statistic,
+architecture, depth, width, theta0, samples, networks, seed, theory, theory_limit,
+theory_finite_width, theory_finite_width_limit, mc, se, note (sweep.parquet as well when
+pyarrow is installed), and DIR/manifest.json (spec, version, seeds, executor, time).
+Statistics: angles theta_L, log_q_L; fisher lambda_max, mean_eigenvalue; lr eta_monotone,
+eta_divergence.  The numbers do not depend on --workers or --scheduler.
+
+examples:
+  anglefish sweep examples/sweep.toml --out sweep-out
+  anglefish sweep examples/sweep.toml --out sweep-out --scheduler tcp://127.0.0.1:8786
+"""
+
 CONVENTION = """\
 Convention: T inputs with i.i.d. N(0, 1) coordinates in dimension N (= width); scalar
 readout f(x) = v^T h^L, v ~ N(0, 1/N); standard parameterisation; the empirical FIM

@@ -74,7 +74,7 @@ from .errors import AnglefishError
 __all__ = ["Context", "Executor", "InProcess", "LocalPool", "Plan", "Unit", "reusing", "arch_name", "available_workers", "blocks",
            "current_context",
            "execute", "iterate_units", "load_plugins", "make_executor", "registry_fingerprint", "run_units",
-           "set_context", "unit", "using", "worker_init"]
+           "set_context", "set_scheduler", "unit", "using", "worker_init"]
 
 
 # ----------------------------------------------------------------------------- units
@@ -463,10 +463,21 @@ def using(executor: Executor):
         _ACTIVE.remove(executor)
 
 
+#: the Dask scheduler address set by :func:`set_scheduler` (issue 17), or empty
+_SCHEDULER: list = []
+
+
+def set_scheduler(address: str | None) -> None:
+    """Send units to the Dask cluster at ``address`` from now on (None: back to the local executors).
+    Use :func:`anglefish.dask_executor.use_scheduler`, which also connects first."""
+    _SCHEDULER[:] = [address] if address else []
+
+
 def make_executor(workers: int | None = None, units: int | None = None) -> Executor:
     """In-process for ``workers == 1`` (or one unit, or inside a worker or a unit), else a
     :class:`LocalPool` of ``workers`` processes (None: :func:`available_workers`), never more than
-    there are units; within :func:`using`, its executor."""
+    there are units; within :func:`using`, its executor; with a scheduler set
+    (:func:`set_scheduler`) outside a worker, a Dask executor for it, whatever ``workers``."""
     if _IN_WORKER or _RUNNING:
         return InProcess()
     if _ACTIVE:
@@ -475,6 +486,10 @@ def make_executor(workers: int | None = None, units: int | None = None) -> Execu
         workers = available_workers()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise AnglefishError(f"workers must be an integer >= 1, got {workers!r}")
+    if _SCHEDULER and not _IN_WORKER:
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor(_SCHEDULER[0])
     if units is not None:
         workers = min(workers, max(1, units))
     if workers == 1 or _IN_WORKER or _RUNNING:

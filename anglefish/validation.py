@@ -273,6 +273,13 @@ def add_workers(p) -> None:
     p.add_argument("--workers", type=_type(parse_int, "--workers", 1), default=None, metavar="K",
                    help="processes that run the independent units of work (>= 1; 1 = all in this process; "
                         "default: the cores available). The numbers do not depend on it")
+    add_scheduler(p)
+
+
+def add_scheduler(p) -> None:
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the units on the Dask cluster of this scheduler instead (needs "
+                        "'anglefish[dask]'; not with --workers). The numbers do not depend on it")
 
 
 def add_json(p) -> None:
