@@ -114,3 +114,22 @@ def test_readme_vocabulary_is_the_toolkits():
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
     rows = dict(re.findall(r"^\| ([a-z][a-z ]+) \| (.+) \|$", readme, flags=re.M))
     assert {k: rows.get(k) for k in MEANING} == MEANING
+
+
+@pytest.mark.slow
+def test_verify_calibrate_writes_only_the_calibration(tmp_path):
+    """`verify --calibrate R`: R batteries of 12 configurations with 2 checks each, written as
+    calibration.json/.md; the counts in the files are the run's."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "cal"
+    done = subprocess.run([sys.executable, "-m", "anglefish", "verify", "--calibrate", "1", "--report", str(out),
+                           "--quiet", "--workers", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["calibration.json", "calibration.md"]
+    report = json.loads((out / "calibration.json").read_text())
+    cal = report["calibration"]
+    assert cal["checks_run"] == 24 and cal["settings"]["repeats"] == 1
+    assert f"{cal['false_alarms']} false alarms in {cal['checks_run']} checks" in done.stdout
+    assert f"{cal['false_alarms']} false alarms in {cal['checks_run']} checks" in (out / "calibration.md").read_text()
