@@ -470,6 +470,11 @@ def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, s
 DIVERGENCE_DTYPE = np.float32
 
 
+#: largest per-layer array (bytes) of one chunk of runs in :func:`_decide`: below glibc's largest mmap
+#: threshold (32 MiB), so the gradients of every step reuse memory instead of mapping fresh pages
+_CHUNK_BYTES = 16 * 2**20
+
+
 def _cast(params: Params, index: np.ndarray, dtype) -> Params:
     """The networks ``index`` of ``params`` (copies) in ``dtype``."""
     net = params.net
@@ -493,6 +498,10 @@ def _decide(params: Params, x, y, nets: np.ndarray, etas: np.ndarray, steps: int
     flags = np.zeros(n, dtype=bool)
     if n == 0:
         return flags
+    chunk = max(1, _CHUNK_BYTES // (max(w[0].size for w in params.weights) * np.dtype(dtype).itemsize))
+    if n > chunk:  # one chunk at a time: the same flags, arrays small enough for malloc to reuse
+        return np.concatenate([_decide(params, x, y, nets[i:i + chunk], etas[i:i + chunk], steps, question,
+                                       divergence_factor, dtype) for i in range(0, n, chunk)])
     alive = np.arange(n)
     p = _cast(params, np.asarray(nets), dtype)
     xs = np.asarray(x[nets], dtype=dtype)
@@ -528,9 +537,11 @@ def _decide(params: Params, x, y, nets: np.ndarray, etas: np.ndarray, steps: int
         prev = lk
         step = eta.astype(dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            for w, g in zip(p.weights, gw):
-                w -= step[:, None, None] * g
-            p.readout -= step[:, None] * gv
+            for w, g in zip(p.weights, gw):  # the gradients are ours: scaled in place, no temporary
+                g *= step[:, None, None]
+                w -= g
+            gv *= step[:, None]
+            p.readout -= gv
     return flags
 
 
