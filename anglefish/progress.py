@@ -11,8 +11,6 @@ import sys
 import threading
 import time
 
-from tqdm import tqdm
-
 
 class Progress:
     """A callback ``progress(done, total)``; :meth:`stage` names the current part of the work."""
@@ -32,6 +30,8 @@ class Progress:
 
     def _ensure(self, total, bar_format=None):
         if self._bar is None:
+            from tqdm import tqdm  # imported on the first bar drawn: most calls never draw one
+
             self._bar = tqdm(total=None if total is None else int(total), desc=self.description, file=sys.stderr,
                              delay=1.0, leave=False, unit=self.unit, unit_scale=True, dynamic_ncols=True,
                              bar_format=bar_format)

@@ -25,7 +25,8 @@ many other seeds run with it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import sys
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,7 +40,6 @@ from .network import (
     new_pass,
     one_blas_thread,
     spawn_generators,
-    standard_normals,
 )
 
 SAMPLERS = ("gram", "dense")
@@ -101,10 +101,51 @@ class Context:
     dtype: type = np.float64
     block_index: int = 0
     depth: int = 0
+    _pool: list = field(default_factory=list, repr=False)
 
     def normal(self, shape) -> np.ndarray:
-        """Standard normals of shape (S,) + shape, seed s from generator s."""
-        return standard_normals(self.rngs, shape, self.dtype)
+        """Standard normals of shape (S,) + shape, seed s from generator s (the same draws as
+        :func:`~anglefish.numeric.network.standard_normals`), written into a recycled array where one
+        is free (:meth:`buffer`)."""
+        out = self.buffer((len(self.rngs),) + tuple(shape))
+        for k, g in enumerate(self.rngs):
+            g.standard_normal(out=out[k], dtype=self.dtype)
+        return out
+
+    def buffer(self, shape) -> np.ndarray:
+        """An uninitialised array of ``shape`` and the context's dtype: one that this context handed
+        out before and that nothing references any more (no signal, no view: only this pool holds
+        it), else a new one (at most 6 are kept).  Reusing memory that is already mapped and cached
+        is most of the gap between the sampler and numpy's bare normal generation."""
+        shape = tuple(shape)
+        for arr in self._pool:
+            # references: the pool's list, the loop variable and getrefcount's argument
+            if arr.shape == shape and arr.dtype == self.dtype and sys.getrefcount(arr) == 3:
+                return arr
+        arr = np.empty(shape, dtype=self.dtype)
+        self._pool.append(arr)
+        if len(self._pool) > 6:
+            del self._pool[0]
+        return arr
+
+    def correlated_normals(self, rows: int, factor: np.ndarray) -> np.ndarray:
+        """Rows i.i.d. N(0, F F^T) per seed: E F^T for E of shape (S, rows, B) standard normals (seed s
+        from generator s) and F = ``factor`` (S, B, B).  A lower-triangular F (a Cholesky factor) is
+        applied in place, column by column from the last (no second array; equal to the product E F^T up
+        to rounding), any other by a matrix product."""
+        b = factor.shape[-1]
+        e = self.normal((rows, b))
+        f = factor.astype(self.dtype, copy=False)
+        if np.any(np.triu(f, 1)):
+            return np.matmul(e, f.transpose(0, 2, 1))
+        tmp = self.buffer(e.shape[:2]) if b > 1 else None
+        for j in range(b - 1, -1, -1):
+            col = e[..., j]
+            col *= f[:, j, j][:, None]
+            for k in range(j):
+                col += np.multiply(f[:, j, k][:, None], e[..., k], out=tmp)
+        del tmp  # back to the pool
+        return e
 
     def value(self, expr) -> float:
         """A block parameter at the current block index and depth."""
@@ -132,9 +173,11 @@ class Context:
         normals = np.empty((s, b * b + n_off))
         chis = np.empty((s, b))
         dofs = dof - np.arange(b)
+        dofs = [float(d) for d in dofs]  # scalar calls: the same draws as one array call, at a fifth of its overhead
         for k, g in enumerate(self.rngs):
             g.standard_normal(out=normals[k])
-            chis[k] = g.chisquare(dofs)
+            for i, d in enumerate(dofs):
+                chis[k, i] = g.chisquare(d)
         a = normals[:, : b * b].reshape(s, b, b)
         t = np.zeros((s, b, b))
         t[:, np.arange(b), np.arange(b)] = np.sqrt(chis)

@@ -445,10 +445,14 @@ def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, s
 
     Search: every r of :data:`THRESHOLD_GRID` (ratio sqrt(2), 0.5 .. 64) at once, then the bracket
     [r_(k-1), r_k] of each switch split into ``refine`` + 1 log-equal parts (resolution
-    2^(1/(2 (refine + 1))), 2.2% for refine = 15), all initialisations and learning rates in one
-    batched array pass per step (:func:`batched_runs`).  The grid assumes one switch in r (the
-    count of extra switches on the first grid is reported as ``non_monotone``); a switch beyond 64
-    is reported as None.
+    2^(1/(2 (refine + 1))), 2.2% for refine = 15) and bisected over them (every part where the grid
+    switched more than once), all initialisations and learning rates of a pass in one batched array
+    pass per step; a run stops once its answer is known (the first rise; an overflow), and the
+    divergence bisection runs in float32 for float64 problems (:func:`_thresholds`; the same
+    thresholds as the exhaustive search :func:`_thresholds_exhaustive` wherever the flags switch once
+    in the bracket: tests/test_lr_search.py, benchmarks/lr.py).  The grid assumes one switch in r
+    (the count of extra switches on the first grid is reported as ``non_monotone``); a switch beyond
+    64 is reported as None.
 
     Returns per initialisation (lists): lambda_max, eta_monotone, eta_divergence (the upper end of
     the final bracket, None if not found), ratio_monotone, ratio_divergence; and summaries (mean and
@@ -496,9 +500,175 @@ def _summary(per: dict) -> dict:
     return summary
 
 
-def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence_factor, progress):
+#: dtype of the divergence search when the problem is drawn in float64: whether the loss after K steps
+#: exceeds 1e3 L_0 does not hinge on the last bits (float32 overflows sooner, at 3e38 L_0 instead of
+#: 1e308, far above 1e3 L_0); benchmarks/lr.py and tests/test_lr_search.py compare the thresholds found
+#: in float32 and float64 on several problems.  The monotone search stays in the problem's dtype: its
+#: criterion (a rise by 1e-9 relative) is below float32's rounding.
+DIVERGENCE_DTYPE = np.float32
+
+
+#: largest per-layer array (bytes) of one chunk of runs in :func:`_decide`: below glibc's largest mmap
+#: threshold (32 MiB), so the gradients of every step reuse memory instead of mapping fresh pages
+_CHUNK_BYTES = 16 * 2**20
+
+
+def _cast(params: Params, index: np.ndarray, dtype) -> Params:
+    """The networks ``index`` of ``params`` (copies) in ``dtype``."""
+    net = params.net
+    weights = [np.asarray(w[index], dtype=dtype) for w in net.weights]
+    return Params(Weights(net.arch, net.depth, net.width, net.in_dim, weights, list(net.owners)),
+                  np.asarray(params.readout[index], dtype=dtype), params.bn)
+
+
+def _decide(params: Params, x, y, nets: np.ndarray, etas: np.ndarray, steps: int, question: str,
+            divergence_factor: float, dtype) -> np.ndarray:
+    """One flag per run: run j trains (a copy of) network ``nets[j]`` of ``params`` at ``etas[j]``, in
+    ``dtype``, all runs in one array pass per step; a run leaves the pass as soon as its answer is known.
+
+    ``question='rise'``: did some step k < ``steps`` raise the loss (:func:`rose`)?  Known at the first
+    rise (True) or once the loss is below CONVERGED x L_0 (False).  ``question='divergence'``: does the
+    loss after ``steps`` steps exceed ``divergence_factor`` x L_0 or overflow?  Known at an overflow
+    (True) or below CONVERGED x L_0 (False).  These are the flags of :func:`batched_runs` (the same
+    trajectories: the networks are independent along the seed axis), computed only as long as needed.
+    """
+    n = len(nets)
+    flags = np.zeros(n, dtype=bool)
+    if n == 0:
+        return flags
+    chunk = max(1, _CHUNK_BYTES // (max(w[0].size for w in params.weights) * np.dtype(dtype).itemsize))
+    if n > chunk:  # one chunk at a time: the same flags, arrays small enough for malloc to reuse
+        return np.concatenate([_decide(params, x, y, nets[i:i + chunk], etas[i:i + chunk], steps, question,
+                                       divergence_factor, dtype) for i in range(0, n, chunk)])
+    alive = np.arange(n)
+    p = _cast(params, np.asarray(nets), dtype)
+    xs = np.asarray(x[nets], dtype=dtype)
+    ys = np.asarray(y[nets])
+    eta = np.asarray(etas, dtype=np.float64)
+    first = prev = None
+    for k in range(steps + 1):
+        lk, (gw, gv) = _loss_step(p, xs, ys, k < steps)
+        if first is None:
+            first = lk.copy()
+        converged = lk < CONVERGED * first
+        if question == "rise":
+            decided = converged.copy()
+            if prev is not None:
+                up = rose(prev, lk, first)
+                flags[alive[up]] = True
+                decided |= up
+        else:
+            overflow = ~np.isfinite(lk)
+            flags[alive[overflow]] = True
+            decided = overflow | converged
+            if k == steps:
+                flags[alive] |= lk > divergence_factor * first
+        if k == steps:
+            break
+        keep = ~decided
+        if not keep.any():
+            break
+        if not keep.all():  # drop the decided runs from the pass
+            alive, first, lk, eta, xs, ys = alive[keep], first[keep], lk[keep], eta[keep], xs[keep], ys[keep]
+            p = _cast(p, keep, dtype)
+            gw, gv = [g[keep] for g in gw], gv[keep]
+        prev = lk
+        step = eta.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for w, g in zip(p.weights, gw):  # the gradients are ours: scaled in place, no temporary
+                g *= step[:, None, None]
+                w -= g
+            gv *= step[:, None]
+            p.readout -= gv
+    return flags
+
+
+def _fine_points(grid: np.ndarray, idx: np.ndarray, refine: int):
+    """The bracket [lo, hi] of each switch (first True at grid index ``idx``; hi = inf if none) and its
+    ``refine`` log-equal interior points (inits, refine)."""
+    g = len(grid)
+    lo = np.where(idx > 0, grid[np.clip(idx - 1, 0, g - 1)], grid[0] / 2 ** 0.5)
+    hi = np.where(idx < g, grid[np.clip(idx, 0, g - 1)], np.inf)
+    steps_in = np.arange(1, refine + 1) / (refine + 1)
+    finite_hi = np.where(np.isfinite(hi), hi, lo * 2 ** 0.5)
+    return lo, hi, np.exp(np.log(lo)[:, None] + steps_in[None, :] * np.log(finite_hi / lo)[:, None])
+
+
+def _non_monotone(flags: np.ndarray, idx: int) -> int:
+    """Switches of a row of grid flags beyond the first."""
+    g = len(flags)
+    return int(np.sum(np.diff(flags.astype(int)) != 0) - (1 if idx < g else 0))
+
+
+def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence_factor, progress,
+                divergence_dtype=None):
+    """The search of :func:`learning_rate_thresholds`: per question ('rise' for the monotone threshold,
+    'divergence'), every grid ratio at once in the problem's dtype, then bisection of the bracket over
+    its ``refine`` interior points (log2(refine + 1) passes of one run per initialisation instead of
+    ``refine`` runs; every interior point where the grid flags switched more than once); runs leave a
+    pass once their answer is known (:func:`_decide`).  A grid ratio that did not raise the loss does
+    not diverge (the loss never rose above L_0), so the divergence grid runs only where the loss rose.
+    Equal to :func:`_thresholds_exhaustive` wherever the flags switch once inside the bracket (the
+    assumption both make), up to the dtype of the divergence bisection (``divergence_dtype``, default
+    :data:`DIVERGENCE_DTYPE` for float64 problems)."""
     inits, samples = params.seeds, x.shape[2]
-    depth, width = params.depth, params.width
+    lam = np.linalg.eigvalsh(ntk_gram(arch, params, x) / samples)[:, -1]
+    grid = np.asarray(THRESHOLD_GRID)
+    g = len(grid)
+    dtypes = {"rise": params.dtype,
+              "divergence": params.dtype if params.dtype != np.float64 else (divergence_dtype or DIVERGENCE_DTYPE)}
+    passes = 2 + 2 * math.ceil(math.log2(refine + 1))
+    done = 0
+
+    def run(question, nets, ratios, dtype):
+        nonlocal done
+        flags = _decide(params, x, y, nets, 2.0 * ratios / lam[nets], steps, question, divergence_factor, dtype)
+        done += 1
+        if progress is not None:
+            progress(min(done, passes), passes)
+        return flags
+
+    every, ratios = np.repeat(np.arange(inits), g), np.tile(grid, inits)
+    rose1 = run("rise", every, ratios, params.dtype).reshape(inits, g)
+    div1 = np.zeros_like(rose1)
+    div1[rose1] = run("divergence", every[rose1.ravel()], ratios[rose1.ravel()], params.dtype)
+    per = {"lambda_max": [float(v) for v in lam]}
+    for name, question, flags in (("monotone", "rise", rose1), ("divergence", "divergence", div1)):
+        idx = np.array([_first_switch(f) for f in flags])
+        lo, hi, points = _fine_points(grid, idx, refine)
+        extra = [_non_monotone(f, i) for f, i in zip(flags, idx)]
+        # where the grid switched more than once, every interior point (first True, as the exhaustive
+        # search); elsewhere bisection: a indexes a known False (0: lo), b a known True (refine + 1: hi)
+        a, b = np.zeros(inits, dtype=int), np.full(inits, refine + 1)
+        open_ = np.isfinite(hi)
+        erratic = np.nonzero(open_ & (np.array(extra) > 0))[0]
+        if erratic.size and refine:
+            hit = run(question, np.repeat(erratic, refine), points[erratic].ravel(), params.dtype)
+            b[erratic] = [1 + _first_switch(h) for h in hit.reshape(erratic.size, refine)]
+            open_[erratic] = False
+        while True:
+            todo = np.nonzero(open_ & (b - a > 1))[0]
+            if todo.size == 0:
+                break
+            mid = (a[todo] + b[todo]) // 2
+            hit = run(question, todo, points[todo, mid - 1], dtypes[question])
+            b[todo[hit]] = mid[hit]
+            a[todo[~hit]] = mid[~hit]
+        upper = [None if not np.isfinite(hi[i]) else float(points[i, b[i] - 1]) if b[i] <= refine
+                 else float(hi[i]) for i in range(inits)]
+        per[f"ratio_{name}"] = upper
+        per[f"eta_{name}"] = [None if r is None else 2.0 * r / float(lam[i]) for i, r in enumerate(upper)]
+        per[f"non_monotone_{name}"] = extra
+    if progress is not None:
+        progress(passes, passes)
+    return _threshold_result(arch, params, samples, seed, steps, targets, bn, refine, divergence_factor, per)
+
+
+def _thresholds_exhaustive(arch, params, x, y, seed, steps, targets, bn, refine, divergence_factor, progress):
+    """The reference search (the one before bisection): every grid ratio, then every one of the ``refine``
+    interior points of both brackets, all in float64 batched passes (:func:`batched_runs`) that run
+    every network for all ``steps`` steps."""
+    inits, samples = params.seeds, x.shape[2]
     lam = np.linalg.eigvalsh(ntk_gram(arch, params, x) / samples)[:, -1]
     grid = np.asarray(THRESHOLD_GRID)
     g = len(grid)
@@ -517,28 +687,18 @@ def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence
     if progress is not None:
         progress(1, total)
     result = {}
-    brackets = {}
+    fine = []
     for name, flags in (("monotone", rose1), ("divergence", div1)):
         idx = np.array([_first_switch(f) for f in flags])
-        extra = [int(np.sum(np.diff(f.astype(int)) != 0) - (1 if i < g else 0)) for f, i in zip(flags, idx)]
-        brackets[name] = idx
-        result[name] = {"first_grid_index": idx, "non_monotone": extra}
-    # refine both brackets in one pass: (inits, 2 * refine) ratios
-    fine = []
-    for name in ("monotone", "divergence"):
-        idx = brackets[name]
-        lo = np.where(idx > 0, grid[np.clip(idx - 1, 0, g - 1)], grid[0] / 2 ** 0.5)
-        hi = np.where(idx < g, grid[np.clip(idx, 0, g - 1)], np.inf)
-        steps_in = np.arange(1, refine + 1) / (refine + 1)
-        finite_hi = np.where(np.isfinite(hi), hi, lo * 2 ** 0.5)
-        fine.append(np.exp(np.log(lo)[:, None] + steps_in[None, :] * np.log(finite_hi / lo)[:, None]))
-        result[name].update(lo=lo, hi=hi)
+        lo, hi, points = _fine_points(grid, idx, refine)
+        fine.append(points)
+        result[name] = {"non_monotone": [_non_monotone(f, i) for f, i in zip(flags, idx)], "hi": hi}
     rose2, div2 = run(np.concatenate(fine, axis=1))
     if progress is not None:
         progress(2, total)
     per = {"lambda_max": [float(v) for v in lam]}
     for j, (name, flags) in enumerate((("monotone", rose2[:, :refine]), ("divergence", div2[:, refine:]))):
-        lo, hi, points = result[name]["lo"], result[name]["hi"], fine[j]
+        hi, points = result[name]["hi"], fine[j]
         upper = []
         for i in range(inits):
             if not np.isfinite(hi[i]):
@@ -549,9 +709,15 @@ def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence
         per[f"ratio_{name}"] = upper
         per[f"eta_{name}"] = [None if r is None else 2.0 * r / float(lam[i]) for i, r in enumerate(upper)]
         per[f"non_monotone_{name}"] = result[name]["non_monotone"]
+    return _threshold_result(arch, params, samples, seed, steps, targets, bn, refine, divergence_factor, per)
+
+
+def _threshold_result(arch, params, samples, seed, steps, targets, bn, refine, divergence_factor, per):
+    """The returned structure of :func:`learning_rate_thresholds` from the per-initialisation lists."""
     resolution = 2 ** (0.5 / (refine + 1)) - 1
-    return {"architecture": arch.name, "depth": depth, "width": width, "samples": samples, "inits": inits,
-            "seed": seed, "steps": steps, "targets": targets, "bn": bn, "divergence_factor": divergence_factor,
+    return {"architecture": arch.name, "depth": params.depth, "width": params.width, "samples": samples,
+            "inits": params.seeds, "seed": seed, "steps": steps, "targets": targets, "bn": bn,
+            "divergence_factor": divergence_factor,
             "resolution": resolution, "grid": list(THRESHOLD_GRID), "per_init": per, "summary": _summary(per),
             "convention": ("thresholds in units of 2/lambda_max of each initialisation (ratio_*) and as learning "
                            "rates (eta_*); eta_* is the upper end of a bracket of relative width 'resolution'; "

@@ -60,7 +60,7 @@ def _polar_expectation(pos_f, neg_f, pos_g, neg_g, degree: int) -> KernelDerivat
     return polar_expectation(pos_f, neg_f, degree, pos_g, neg_g, degree)
 
 
-@lru_cache(maxsize=None)
+@memoize(disk=True)
 def polar_expectation(pos_f, neg_f, degree_f: int, pos_g, neg_g, degree_g: int) -> KernelDerivation:
     """E[f(u) g(v)] at unit variances and angle THETA for f(x) = c_f(sign x) x^degree_f and
     g(x) = c_g(sign x) x^degree_g, homogeneous of possibly different degrees.
@@ -446,11 +446,11 @@ def _numpy_cache(activation: Activation):
 @memoize
 def _log_diagonal_kernel(activation: Activation):
     """log E phi(u)^2 as a function of log Var u (for the population moment)."""
+    if isinstance(activation, PiecewiseLinear):  # E phi(u)^2 = m x (the unit kernel at theta = 0)
+        log_k1 = math.log(float(activation.derivation().unit_kernel.subs(THETA, 0)))
+        return lambda log_m: log_m + log_k1
     m = sp.Symbol("m", positive=True)
     k = sp.simplify(activation.kernel(m, m, m))
-    if isinstance(activation, PiecewiseLinear):
-        log_k1 = math.log(float(k.subs(m, 1)))
-        return lambda log_m: log_m + log_k1
     f = sp.lambdify(m, k, "math")
     return lambda log_m: math.log(f(math.exp(log_m)))
 

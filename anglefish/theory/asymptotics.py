@@ -28,7 +28,7 @@ from ..errors import AnglefishError
 from .activations import THETA
 from .architectures import Architecture, get_architecture
 from .blocks import BLOCK_INDEX, DEPTH
-from .cache import memoize, register_clearer
+from .cache import disk_cached, memoize, register_clearer
 from .recursion import M, derive_maps
 
 #: starting angle of an iteration
@@ -155,7 +155,7 @@ def _replace_nested_angles(expr: sp.Expr, order: int) -> sp.Expr:
 _E_SYMBOLS = sp.symbols("e0:8", positive=True)
 
 
-@memoize
+@memoize(disk=True)
 def _generic_angle_series(n: int) -> sp.Expr:
     E = sum(_E_SYMBOLS[k] * THETA**k for k in range(n))
     return sp.expand(sp.series(2 * sp.asin(THETA * sp.sqrt(E / 2)), THETA, 0, n + 1).removeO())
@@ -188,7 +188,7 @@ def depth_law(arch: Architecture | str) -> DepthLaw:
     return _depth_law(get_architecture(arch))
 
 
-@memoize
+@memoize(disk=True)
 def _depth_law(arch: Architecture) -> DepthLaw:
     maps = derive_maps(arch)
     C = maps.angle_cos
@@ -425,16 +425,21 @@ register_clearer(_CHECKPOINTS.clear)
 
 def checkpoints(arch, theta0s: tuple, depths: tuple, progress=None) -> np.ndarray:
     """theta at ``depths`` (rows) from each of ``theta0s`` (columns), by iterating the exact
-    map in float64.  Cached per process and Architecture: the 10^6-step runs take about a second
-    per angle."""
+    map in float64.  Cached per process and Architecture, and on disk (theory/cache.py): the
+    10^6-step runs take about a second per angle."""
     from .evaluate import numeric_maps
 
     arch = get_architecture(arch)
-    key = (arch, tuple(theta0s), tuple(depths))
+    theta0s, depths = tuple(float(t) for t in theta0s), tuple(int(d) for d in depths)
+    key = (arch, theta0s, depths)
     if key not in _CHECKPOINTS:
-        ls, theta, _ = numeric_maps(arch).iterate(np.array(theta0s, dtype=float), max(depths),
-                                                       at=depths, progress=progress)
-        _CHECKPOINTS[key] = theta[np.searchsorted(ls, depths)]
+        def compute():
+            ls, theta, _ = numeric_maps(arch).iterate(np.array(theta0s, dtype=float), max(depths),
+                                                      at=depths, progress=progress)
+            return theta[np.searchsorted(ls, depths)].tolist()
+
+        _CHECKPOINTS[key] = np.array(disk_cached("anglefish.theory.asymptotics.checkpoints", key, compute),
+                                     dtype=float)
     return _CHECKPOINTS[key]
 
 

@@ -253,13 +253,8 @@ def numeric_maps(arch: Architecture | str, depth: int | None = None) -> NumericM
 
 @memoize
 def _numeric_maps(arch: Architecture, depth: int | None) -> NumericMaps:
-    maps = derive_maps(arch)
-    C = maps.angle_cos
-    if DEPTH in C.free_symbols:
-        if depth is None:
-            raise AnglefishError(f"{arch.name}: the maps depend on the depth L; give the depth")
-        C = C.subs(DEPTH, depth)
-    if C.has(sp.acos) or M in C.free_symbols or maps.population is None or _has_opaque_kernel(C):
+    exprs = _numeric_map_exprs(arch, depth)
+    if exprs is None:
         # nested activations (arccos inside the map), no closed population moment, or a
         # kernel evaluated by quadrature (an opaque function, e.g. tanh behind a population
         # BN): the high-order series is out of SymPy's reach; carry the gap q - q_ab block
@@ -269,7 +264,33 @@ def _numeric_maps(arch: Architecture, depth: int | None) -> NumericMaps:
 
         if supported(arch.block):
             return StablePairMaps(arch, depth)
-        return PopulationNumericMaps.build(arch, maps, depth)
+        return PopulationNumericMaps.build(arch, derive_maps(arch), depth)
+    theta_star, has_l, horner, D, log_q_expr, log_ratio_expr = exprs
+    args = (THETA, BLOCK_INDEX)
+    series_np = sp.lambdify(args, horner, "numpy")
+    direct_np = sp.lambdify(args, D, "numpy")
+    series_math = sp.lambdify(args, horner, "math")
+    direct_math = sp.lambdify(args, D, "math")
+    direct_mp = sp.lambdify(args, D, "mpmath")
+    log_q = None if log_q_expr is None else sp.lambdify(BLOCK_INDEX, log_q_expr, "numpy")
+    log_ratio = None if log_ratio_expr is None else sp.lambdify(BLOCK_INDEX, log_ratio_expr, "numpy")
+    return NumericMaps(arch.name, float(theta_star), has_l, series_np, direct_np, series_math,
+                       direct_math, direct_mp, log_q, log_ratio)
+
+
+@memoize(disk=True)
+def _numeric_map_exprs(arch: Architecture, depth: int | None):
+    """The SymPy stage of :func:`numeric_maps` (kept on disk, see theory/cache.py): (theta*, whether
+    the map depends on l, the Horner form of the series of 1 - C, 1 - C, log q_l, log of the norm
+    ratio), or None where the series is out of SymPy's reach."""
+    maps = derive_maps(arch)
+    C = maps.angle_cos
+    if DEPTH in C.free_symbols:
+        if depth is None:
+            raise AnglefishError(f"{arch.name}: the maps depend on the depth L; give the depth")
+        C = C.subs(DEPTH, depth)
+    if C.has(sp.acos) or M in C.free_symbols or maps.population is None or _has_opaque_kernel(C):
+        return None
     D = sp.expand(1 - C)
     if sp.simplify(D.subs(THETA, 0)) != 0:
         raise AnglefishError(f"{arch.name}: theta = 0 is not a fixed point of the angle map")
@@ -283,22 +304,14 @@ def _numeric_maps(arch: Architecture, depth: int | None) -> NumericMaps:
         theta_star = min(theta_star, _choose_theta_star(terms, BLOCK_INDEX in part.free_symbols))
         series_parts.append(weight * sp.horner(sp.Add(*(c * THETA**k for k, c in terms)), wrt=THETA))
     horner = sp.Add(*series_parts)
-    args = (THETA, BLOCK_INDEX)
-    series_np = sp.lambdify(args, horner, "numpy")
     D = sp.Add(*(weight * part for weight, part in groups))
-    direct_np = sp.lambdify(args, D, "numpy")
-    series_math = sp.lambdify(args, horner, "math")
-    direct_math = sp.lambdify(args, D, "math")
-    direct_mp = sp.lambdify(args, D, "mpmath")
     log_q = log_ratio = None
     if maps.log_q is not None:
-        expr = maps.log_q.subs(DEPTH, depth) if depth is not None else maps.log_q
-        log_q = sp.lambdify(BLOCK_INDEX, expr, "numpy")
+        log_q = maps.log_q.subs(DEPTH, depth) if depth is not None else maps.log_q
     if maps.norm_ratio is not None:
         ratio = maps.norm_ratio.subs(DEPTH, depth) if depth is not None else maps.norm_ratio
-        log_ratio = sp.lambdify(BLOCK_INDEX, sp.log(ratio), "numpy")
-    return NumericMaps(arch.name, float(theta_star), has_l, series_np, direct_np, series_math,
-                       direct_math, direct_mp, log_q, log_ratio)
+        log_ratio = sp.log(ratio)
+    return float(theta_star), has_l, horner, D, log_q, log_ratio
 
 
 class PopulationNumericMaps:

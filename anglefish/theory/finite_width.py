@@ -259,7 +259,7 @@ def finite_width_maps(arch: Architecture | str) -> FiniteWidthMaps:
     return _finite_width_maps(get_architecture(arch))
 
 
-@memoize
+@memoize(disk=True)
 def _finite_width_maps(arch: Architecture) -> FiniteWidthMaps:
     if arch.gaussian_inputs:
         raise AnglefishError(

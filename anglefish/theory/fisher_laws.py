@@ -32,7 +32,7 @@ class _PairAsymptotics:
     local_limit: sp.Expr  # lim_{theta->0} Tc(theta, l)/Tc0(l)
 
 
-@memoize
+@memoize(disk=True)
 def _pair_asymptotics(arch: Architecture) -> _PairAsymptotics:
     rec = ntk_recursion(arch)
     if rec.backward_factor_pair is None:
@@ -57,7 +57,7 @@ def _pair_asymptotics(arch: Architecture) -> _PairAsymptotics:
     return _PairAsymptotics(law.leading, law.law_class, c, a, nu, local)
 
 
-@memoize
+@memoize(disk=True)
 def _kappa_laws(arch: Architecture, kind: str, k: int | None):
     """(kappa1 closed form, kappa1 Scale, kappa2 Scale or None, derivation steps)."""
     rec = ntk_recursion(arch)
@@ -141,7 +141,7 @@ def _law_dict(scale: GrowthLaw, what: str) -> dict:
             "scale": scale.as_dict()}
 
 
-@memoize
+@memoize(disk=True)
 def _fisher_law(arch: Architecture, params: str) -> dict:
     kind, k = parse_params(params)
     if kind == "first":
@@ -219,7 +219,7 @@ def fisher_law(arch: Architecture | str, params: str = "all") -> dict:
     return _fisher_law_with_accuracy(arch, params)
 
 
-@memoize
+@memoize(disk=True)
 def _fisher_law_with_accuracy(arch: Architecture, params: str) -> dict:
     from .accuracy import law_accuracy
 

@@ -187,7 +187,7 @@ def _generic_state(qa, qb, qab, m=M, gaussian=False) -> KernelState:
     return KernelState(qa=qa, qb=qb, qab=qab, m=m, gaussian=gaussian, centred=True)
 
 
-@memoize
+@memoize(disk=True)
 def _symbolic_block(arch: Architecture, kind: str, dk_scale=DK_SCALE):
     """Forward output and Backward of one block for a generic / single / pair input state."""
     g = arch.gaussian_inputs
@@ -258,7 +258,7 @@ def ntk_recursion(arch: Architecture | str) -> NTKRecursion:
     return _ntk_recursion(get_architecture(arch))
 
 
-@memoize
+@memoize(disk=True)
 def _ntk_recursion(arch: Architecture) -> NTKRecursion:
     fwd, gen = _symbolic_block(arch, "generic")
     gen_f = replace(fwd, qa=sp.simplify(fwd.qa), qb=sp.simplify(fwd.qb), qab=sp.simplify(fwd.qab),

@@ -105,7 +105,7 @@ def derive_maps(arch: Architecture | str) -> BlockMaps:
     return _derive_maps(get_architecture(arch))
 
 
-@memoize
+@memoize(disk=True)
 def _derive_maps(arch: Architecture) -> BlockMaps:
     g = arch.gaussian_inputs
     s0 = KernelState(qa=Q, qb=Q, qab=Q * sp.cos(THETA), m=M, gaussian=g, centred=True)

@@ -234,7 +234,7 @@ def spectrum_symbolic(arch, params: str = "all") -> dict:
 
 
 # =============================================================== the selection's kernel at any input state
-@memoize
+@memoize(disk=True)
 def _generic_block(arch: Architecture, single: bool = False):
     """One block's forward state and Backward for a generic input state (q_a, q_b, q_ab, m), or
     for one input (q, q, q, m) with ``single``, by the symbolic interpreters (``Block.kernel``

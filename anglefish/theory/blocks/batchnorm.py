@@ -75,9 +75,8 @@ class BatchNorm(Block):
     def gram_step(self, sig, ctx, need_units=True):
         kind = ctx.bn or self.kind
         u = sig.units
-        if kind == "population":
-            factor = np.exp(sig.log_scale - 0.5 * sig.log_m)[:, None, None].astype(u.dtype)
-            return sig.evolve(units=u * factor, gram=None, log_scale=np.zeros_like(sig.log_scale), log_m=0.0)
+        if kind == "population":  # a division by sqrt(m): carried in the log-scale, the values stay as they are
+            return sig.evolve(log_scale=sig.log_scale - 0.5 * sig.log_m, log_m=0.0)
         if u.shape[-1] < 2:
             raise AnglefishError("batch-statistics BatchNorm needs a batch of at least 2 inputs")
         centred = u - u.mean(axis=-1, keepdims=True)

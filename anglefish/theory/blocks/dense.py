@@ -61,8 +61,7 @@ class Dense(Block):
         """Pre-activations of a fresh W given the layer below: per unit i.i.d. N(0, (v/N_in) Gram)."""
         v = ctx.value(self.variance)
         cov = sig.gram_matrix() * (v / sig.dim)
-        f = ctx.factor(cov).astype(ctx.dtype)
-        units = np.matmul(ctx.normal((ctx.width, cov.shape[-1])), f.transpose(0, 2, 1))
+        units = ctx.correlated_normals(ctx.width, ctx.factor(cov))
         return sig.evolve(units=units, gram=None, log_m=sig.log_m + math.log(v), dim=ctx.width)
 
     def init(self, n_in, ctx):

@@ -1,0 +1,50 @@
+"""The learning-rate search of learning_rate_thresholds (issue 14): the bisection with early-stopping runs
+finds what the exhaustive search (every grid ratio, every interior point, every run to the end) finds; its
+runs give the flags of batched_runs; the divergence bisection gives the same thresholds in float32 as in
+float64 on these problems (benchmarks/lr.py shows it on larger ones)."""
+import numpy as np
+import pytest
+
+from anglefish.numeric import training
+from anglefish.numeric.training import _decide, _draw_problem, batched_runs
+
+SETTINGS = (30, "teacher", None, 15, 1e3, None)  # steps, targets, bn, refine, divergence_factor, progress
+
+PROBLEMS = [("resnet", 2, 24, 8, 3, 2), ("resnet-bn", 2, 24, 8, 4, 2), ("mlp", 3, 32, 8, 5, 2)]
+
+
+@pytest.fixture(scope="module", params=PROBLEMS, ids=lambda p: p[0])
+def problem(request):
+    arch, depth, width, samples, seed, inits = request.param
+    return seed, _draw_problem(arch, depth, width, samples, seed, "teacher", None, np.float64, inits)
+
+
+def test_bisection_finds_what_the_exhaustive_search_finds(problem):
+    seed, drawn = problem
+    fast = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64)
+    slow = training._thresholds_exhaustive(*drawn, seed, *SETTINGS)
+    assert fast["per_init"] == slow["per_init"]
+    assert fast["summary"] == slow["summary"]
+
+
+def test_float32_divergence_bisection_gives_the_float64_thresholds(problem):
+    seed, drawn = problem
+    f32 = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float32)
+    f64 = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64)
+    assert f32["per_init"] == f64["per_init"]
+
+
+@pytest.mark.parametrize("question", ["rise", "divergence"])
+def test_early_stopping_runs_give_the_flags_of_full_runs(question):
+    arch, params, x, y = _draw_problem("resnet", 2, 16, 8, 3, "teacher", None, np.float64, 2)
+    etas = np.array([0.01, 0.2, 3.0, 40.0])
+    nets = np.array([0, 1, 0, 1])
+    full = batched_runs(_subset(params, nets), x[nets], y[nets], etas, 20)
+    flags = _decide(params, x, y, nets, etas, 20, question, 1e3, np.float64)
+    expected = full["rose"] if question == "rise" else full["diverged"]
+    assert flags.tolist() == expected.tolist()
+    assert 0 < flags.sum() < len(flags)  # both answers occur: the comparison is not vacuous
+
+
+def _subset(params, nets):
+    return training._cast(params, nets, params.dtype)
