@@ -356,10 +356,12 @@ def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initiali
                 runs: int = RUNS_LR, bn: str | None = None, batched: bool = False) -> Estimate:
     """``anglefish lr``: gradient descent from ``initialisations`` networks, about ``runs`` runs of
     ``steps`` steps each.  ``batched=False``: one network held at a time
-    (:func:`anglefish.numeric.training.monotone_threshold`); ``batched=True``: every learning rate of a
-    search pass at once (:func:`anglefish.numeric.training.learning_rate_thresholds`: 15 rates, then
-    2 x 15 refinements, per initialisation), so up to 30 copies of each initialisation are held."""
-    from .numeric.training import THRESHOLD_GRID
+    (:func:`anglefish.numeric.training.monotone_threshold`); ``batched=True``: the search of
+    :func:`anglefish.numeric.training.learning_rate_thresholds` -- the initialisations' networks, plus
+    one chunk of runs in a pass (as many copies as keep a weight matrix's chunk within
+    ``training._CHUNK_BYTES``; each with its gradients and, while finished runs leave the pass, a
+    second copy), over a grid pass and the bisection passes of both thresholds."""
+    from .numeric.training import _CHUNK_BYTES, THRESHOLD_GRID
     from .theory import get_architecture
 
     arch = get_architecture(arch)
@@ -367,13 +369,16 @@ def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initiali
     p = _network_size(shape, depth, width)
     t = float(samples)
     nt = float(width) * t * _F8
-    copies = initialisations * max(len(THRESHOLD_GRID), 30) if batched else 1
     if batched:
-        runs = len(THRESHOLD_GRID) + 30
-    mem = {"weights": 4 * p * _F8 * copies,
-           "forward caches": 2 * (shape.elements * depth + 4) * nt * copies,
+        held = min(initialisations * len(THRESHOLD_GRID), max(1, _CHUNK_BYTES // int(width * width * _F8)))
+        copies = initialisations + 3 * held
+        runs = 2 * len(THRESHOLD_GRID) + 2 * 4  # both grids (at most), then 4 bisection passes per threshold
+    else:
+        held = copies = 1
+    mem = {"weights": 4 * p * _F8 * copies if not batched else p * _F8 * copies,
+           "forward caches": 2 * (shape.elements * depth + 4) * nt * held,
            "NTK Gram": 3 * t * t * _F8 * (t if shape.batch_bn else 1) * (initialisations if batched else 1),
-           "loss history": 2.0 * (steps + 1) * _F8 * copies, "bookkeeping": BOOKKEEPING_BYTES}
+           "loss history": 2.0 * (steps + 1) * _F8 * held, "bookkeeping": BOOKKEEPING_BYTES}
     flags = {"weights": "--width, --depth or --inits", "forward caches": "--width, --samples, --depth or --inits",
              "NTK Gram": "--samples", "loss history": "--steps"}
     step_flops = shape.dense * depth * 6.0 * width * width * t * (t if shape.batch_bn else 1)

@@ -90,6 +90,19 @@ def test_lr_estimate_bounds_the_measured_peak():
     assert measured <= est <= R.MEMORY_FACTOR * measured, (measured, est)
 
 
+@pytest.mark.parametrize("arch,depth,width,samples,inits", [
+    ("resnet-bn", 2, 128, 16, 3),
+    pytest.param("resnet", 3, 256, 16, 2, marks=pytest.mark.slow),  # every run of a pass in one chunk
+    pytest.param("mlp", 4, 512, 32, 2, marks=pytest.mark.slow)])  # passes split into chunks of 8 runs
+def test_batched_lr_estimate_bounds_the_measured_peak(arch, depth, width, samples, inits):
+    """The learning-rate search (grid pass, then bisection in chunks of runs)."""
+    from anglefish.numeric.training import learning_rate_thresholds
+
+    measured = peak_bytes(learning_rate_thresholds, arch, depth, width, samples, inits=inits, steps=10, workers=1)
+    est = R.estimate_lr(arch, depth, width, samples, 10, initialisations=inits, batched=True).bytes
+    assert measured <= est <= R.MEMORY_FACTOR * measured, (measured, est)
+
+
 def test_budget_and_limit_come_from_the_environment(monkeypatch):
     monkeypatch.setenv(R.MEMORY_ENV, "512M")
     assert R.memory_budget()[0] == 512 * 2**20 and R.MEMORY_ENV in R.memory_budget()[1]
