@@ -1,7 +1,8 @@
-"""The learning-rate search of learning_rate_thresholds (issue 14): the bisection with early-stopping runs
-finds what the exhaustive search (every grid ratio, every interior point, every run to the end) finds; its
-runs give the flags of batched_runs; the divergence bisection gives the same thresholds in float32 as in
-float64 on these problems (benchmarks/lr.py shows it on larger ones)."""
+"""The learning-rate search of learning_rate_thresholds (issue 14): the search with early-stopping runs
+finds what the exhaustive search (every grid ratio, every interior point, every run to the end) finds,
+also where the flags switch more than once inside a bracket (a bisection does not); its runs give the
+flags of batched_runs; the divergence refinement gives the same thresholds in float32 as in float64 on
+these problems (benchmarks/lr.py shows it on larger ones)."""
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ def problem(request):
     return seed, _draw_problem(arch, depth, width, samples, seed, "teacher", None, np.float64, inits)
 
 
-def test_bisection_finds_what_the_exhaustive_search_finds(problem):
+def test_the_search_finds_what_the_exhaustive_search_finds(problem):
     seed, drawn = problem
     fast = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64)
     slow = training._thresholds_exhaustive(*drawn, seed, *SETTINGS)
@@ -27,11 +28,25 @@ def test_bisection_finds_what_the_exhaustive_search_finds(problem):
     assert fast["summary"] == slow["summary"]
 
 
-def test_float32_divergence_bisection_gives_the_float64_thresholds(problem):
+def test_float32_divergence_refinement_gives_the_float64_thresholds(problem):
     seed, drawn = problem
     f32 = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float32)
     f64 = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64)
     assert f32["per_init"] == f64["per_init"]
+
+
+@pytest.mark.slow
+def test_a_bracket_whose_flags_switch_twice():
+    """Initialisation 1 of the README's example (`lr resnet-bn --depth 5 --width 256 --samples 64`):
+    the grid switches once, but inside the monotone bracket the loss rises at r = 1.022 and not at
+    some larger points; a bisection over the bracket returned 1.139, the first rise is 1.022."""
+    drawn = _draw_problem("resnet-bn", 5, 256, 64, 0, "teacher", None, np.float64, 1, 1)
+    settings = (50, "teacher", None, 15, 1e3, None)
+    fast = training._thresholds(*drawn, 0, *settings)
+    slow = training._thresholds_exhaustive(*drawn, 0, *settings)
+    assert fast["per_init"]["ratio_monotone"] == slow["per_init"]["ratio_monotone"]
+    assert fast["per_init"]["non_monotone_monotone"] == [0]  # the grid alone does not show it
+    assert abs(slow["per_init"]["ratio_monotone"][0] - 1.0219) < 1e-3
 
 
 @pytest.mark.parametrize("question", ["rise", "divergence"])
