@@ -3,7 +3,7 @@
 The three figures are rendered once in quick mode (module fixture, seed 0).  Theory columns
 are compared with the library's theory recomputed here (``fisher_theory``) and, where a closed
 form is short, with a value derived by hand and typed here; the learning-rate columns are
-compared with an independent route to the same initialisation (``fisher_spectrum`` with
+compared with an independent route to the same initialisation (``fisher_spectrum`` with the dense sampler and
 seeds = 1 draws exactly the network ``monotone_threshold`` trains).  Statistical checks use
 the fixed seed 0, so they are deterministic.
 """
@@ -140,8 +140,8 @@ def test_figF2_predicted_is_two_over_lambda_max_of_the_same_initialisation(rende
     np.testing.assert_allclose(t.column("predicted_eta"), 2 / t.column("lambda_max"), rtol=1e-15)
     for i in range(len(t)):
         arch, depth, seed = t.columns["architecture"][i], t.columns["depth"][i], t.columns["seed"][i]
-        # an independent route to the same network: fisher_spectrum with seeds = 1 and this seed
-        lam = fisher_spectrum(arch, depth, width, samples, 1, seed=seed)["lambda_max"]
+        # an independent route to the same network: fisher_spectrum (dense sampler) with seeds = 1 and this seed
+        lam = fisher_spectrum(arch, depth, width, samples, 1, seed=seed, sampler="dense")["lambda_max"]
         assert t.columns["predicted_eta"][i] == pytest.approx(2 / lam, rel=1e-12)
         th = fisher_theory(arch, depth, width, samples)
         assert t.columns["theory_eta"][i] == th["eta_max"]
@@ -187,7 +187,7 @@ def test_figF3_grid_and_monotone_region(rendered):
             sub = t.where(architecture=arch, depth=d)
             np.testing.assert_array_equal(sub.column("x"), xs)
             np.testing.assert_allclose(sub.column("eta"), xs * 2 / sub.column("lambda_max"), rtol=1e-15)
-            lam = fisher_spectrum(arch, d, width, samples, 1, seed=sub.columns["seed"][0])["lambda_max"]
+            lam = fisher_spectrum(arch, d, width, samples, 1, seed=sub.columns["seed"][0], sampler="dense")["lambda_max"]
             assert sub.column("lambda_max")[0] == pytest.approx(lam, rel=1e-12)
             assert sub.column("theory_lambda_max")[0] == fisher_theory(arch, d, width, samples)["lambda_max"]
     x, rose = t.column("x"), flags(t, "rose")

@@ -204,7 +204,7 @@ def _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype, inits: 
 
 
 def _setup(arch, depth, width, samples, seed, targets, bn, dtype):
-    # one initialisation: the same as fisher_spectrum(seed=seed, seeds=1)
+    # one initialisation: the same as fisher_spectrum(seed=seed, seeds=1, sampler="dense")
     return _draw_problem(arch, depth, width, samples, seed, targets, bn, dtype)
 
 
@@ -237,7 +237,7 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
     """The largest eta at which GD's loss does not rise in any of the first ``steps`` steps.
 
     One fixed initialisation (generator 0 of ``spawn_generators(seed, 1)``: inputs, then weights,
-    exactly as :func:`fisher_spectrum` with seeds=1) and fixed targets (``targets``).
+    exactly as :func:`fisher_spectrum` with seeds=1 and sampler="dense") and fixed targets (``targets``).
 
     * ``predicted_eta`` = 2 / lambda_max, lambda_max the largest eigenvalue of this
       initialisation's F = K/T (:func:`anglefish.numeric.fisher.ntk_gram`).
