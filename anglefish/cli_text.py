@@ -37,6 +37,7 @@ the README.
 examples:
   anglefish verify --quick
   anglefish verify --full --report results/ --seed 3
+  anglefish verify --calibrate 210 --report calibration/   # >= 5000 checks of the false-alarm rate
 """
 
 EPILOG_FIGURES = """\
