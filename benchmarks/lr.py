@@ -1,10 +1,10 @@
 """Benchmark the learning-rate search of `anglefish lr` (anglefish.numeric.training.learning_rate_thresholds):
 the search before issue 14 (every grid ratio, then every one of the 15 interior points of both brackets,
 all in float64, every run for all its steps: ``_thresholds_exhaustive``) against the current one
-(the same points, runs that stop once their answer is known, the divergence refinement in float32:
-``_thresholds``), on the same drawn problem in one run.  Prints both times, their ratio, and both
-searches' thresholds; then, on several smaller problems, the thresholds of the divergence refinement
-in float32 and in float64.
+(every bracket point for the monotone threshold, bisection for divergence in float32, runs that stop
+once their answer is known: ``_thresholds``), on the same drawn problem in one run.  Prints both
+times, their ratio, and both searches' thresholds; then, on several smaller problems, the thresholds
+of the divergence bisection in float32 and in float64.
 
     python benchmarks/lr.py            # the README's configuration: resnet, L = 5, N = 512, T = 32, seed 3
     python benchmarks/lr.py --quick    # N = 128 (seconds)
@@ -49,7 +49,7 @@ def main():
         same = "same" if old[key] == new[key] else "DIFFERENT"
         print(f"    {key:<17} before {fmt(old[key])}  now {fmt(new[key])}  {same}")
 
-    print("divergence refinement, float32 vs float64 (ratio_divergence per initialisation):")
+    print("divergence bisection, float32 vs float64 (ratio_divergence per initialisation):")
     units = [("mlp", 3, 128, 32, 1), ("resnet", 5, 128, 32, 2), ("resnet-bn", 3, 128, 32, 3),
              ("resnet", 10, 256, 32, 4), ("mlp", 5, 256, 64, 5), ("resnet-bn", 5, 256, 64, 6)]
     agree = 0

@@ -1,8 +1,8 @@
 """The learning-rate search of learning_rate_thresholds (issue 14): the search with early-stopping runs
 finds what the exhaustive search (every grid ratio, every interior point, every run to the end) finds,
-also where the flags switch more than once inside a bracket (a bisection does not); its runs give the
-flags of batched_runs; the divergence refinement gives the same thresholds in float32 as in float64 on
-these problems (benchmarks/lr.py shows it on larger ones)."""
+also where the rise flags switch more than once inside a bracket (a bisection does not; divergence is
+bisected); its runs give the flags of batched_runs; the divergence bisection gives the same thresholds
+in float32 as in float64 on these problems (benchmarks/lr.py shows it on larger ones)."""
 import numpy as np
 import pytest
 
@@ -28,7 +28,7 @@ def test_the_search_finds_what_the_exhaustive_search_finds(problem):
     assert fast["summary"] == slow["summary"]
 
 
-def test_float32_divergence_refinement_gives_the_float64_thresholds(problem):
+def test_float32_divergence_bisection_gives_the_float64_thresholds(problem):
     seed, drawn = problem
     f32 = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float32)
     f64 = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64)

@@ -445,12 +445,13 @@ def learning_rate_thresholds(arch: Architecture | str, depth: int, width: int, s
 
     Search: every r of :data:`THRESHOLD_GRID` (ratio sqrt(2), 0.5 .. 64) at once, then the bracket
     [r_(k-1), r_k] of each switch split into ``refine`` + 1 log-equal parts (resolution
-    2^(1/(2 (refine + 1))), 2.2% for refine = 15), every part tried (the first that answers yes;
-    a bisection can miss it, as the flags need not switch once inside a bracket), all
-    initialisations and learning rates of a pass in one batched array pass per step; a run stops
-    once its answer is known (the first rise; an overflow; convergence), and the divergence
-    refinement runs in float32 for float64 problems (:func:`_thresholds`; the same thresholds as
-    the exhaustive search :func:`_thresholds_exhaustive`: tests/test_lr_search.py, benchmarks/lr.py).  The grid assumes one switch in r
+    2^(1/(2 (refine + 1))), 2.2% for refine = 15): for the monotone threshold every part is tried
+    (the first that answers yes; a bisection can miss it, as the rise flags need not switch once
+    inside a bracket), for divergence the parts are bisected; all initialisations and learning rates
+    of a pass run in one batched array pass per step; a run stops once its answer is known (the
+    first rise; an overflow; convergence), and the divergence bisection runs in float32 for float64
+    problems (:func:`_thresholds`; the same thresholds as the exhaustive search
+    :func:`_thresholds_exhaustive` on every problem of tests/test_lr_search.py and benchmarks/lr.py).  The grid assumes one switch in r
     (the count of extra switches on the first grid is reported as ``non_monotone``); a switch beyond
     64 is reported as None.
 
@@ -603,20 +604,23 @@ def _non_monotone(flags: np.ndarray, idx: int) -> int:
 def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence_factor, progress,
                 divergence_dtype=None):
     """The search of :func:`learning_rate_thresholds`: per question ('rise' for the monotone threshold,
-    'divergence'), every grid ratio at once in the problem's dtype, then every one of the ``refine``
-    interior points of the bracket in one pass (the first that answers yes); runs leave a pass once
-    their answer is known (:func:`_decide`).  A grid ratio that did not raise the loss does not
+    'divergence'), every grid ratio at once in the problem's dtype, then, for the monotone threshold,
+    every one of the ``refine`` interior points of the bracket in one pass (the first that answers
+    yes) and, for divergence, a bisection over them (log2(refine + 1) passes of one run per
+    initialisation; every interior point where the grid switched more than once); runs leave a pass
+    once their answer is known (:func:`_decide`).  A grid ratio that did not raise the loss does not
     diverge (the loss never rose above L_0), so the divergence grid runs only where the loss rose.
-    The same points and rule as :func:`_thresholds_exhaustive`, so the same thresholds up to the
-    dtype of the divergence refinement (``divergence_dtype``, default :data:`DIVERGENCE_DTYPE` for
-    float64 problems)."""
+    The same points and rule as :func:`_thresholds_exhaustive`; the same thresholds wherever the
+    divergence flags switch once inside their bracket (tests/test_lr_search.py, benchmarks/lr.py),
+    up to the dtype of the divergence bisection (``divergence_dtype``, default
+    :data:`DIVERGENCE_DTYPE` for float64 problems)."""
     inits, samples = params.seeds, x.shape[2]
     lam = np.linalg.eigvalsh(ntk_gram(arch, params, x) / samples)[:, -1]
     grid = np.asarray(THRESHOLD_GRID)
     g = len(grid)
     dtypes = {"rise": params.dtype,
               "divergence": params.dtype if params.dtype != np.float64 else (divergence_dtype or DIVERGENCE_DTYPE)}
-    passes = 4
+    passes = 3 + 1 + math.ceil(math.log2(refine + 1))  # two grids, the rise points, the bisection
     done = 0
 
     def run(question, nets, ratios, dtype):
@@ -636,15 +640,29 @@ def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence
         idx = np.array([_first_switch(f) for f in flags])
         lo, hi, points = _fine_points(grid, idx, refine)
         extra = [_non_monotone(f, i) for f, i in zip(flags, idx)]
-        # every interior point of each bracket, the first True kept (as the exhaustive search), not a
-        # bisection: the flags need not switch once inside a bracket even where they switch once on
-        # the grid (the README's lr example, resnet-bn L = 5, N = 256, T = 64, initialisation 1: the
-        # loss rises at r = 1.022 but not at some larger interior points; bisection found 1.139)
-        b = np.full(inits, refine + 1)
-        todo = np.nonzero(np.isfinite(hi))[0]
-        if todo.size and refine:
-            hit = run(question, np.repeat(todo, refine), points[todo].ravel(), dtypes[question])
-            b[todo] = [1 + _first_switch(h) for h in hit.reshape(todo.size, refine)]
+        # b indexes the first interior point that answers yes (refine + 1: hi).  Monotone threshold:
+        # every interior point, the first yes kept (as the exhaustive search) -- the rise flags need
+        # not switch once inside a bracket even where they switch once on the grid (the README's lr
+        # example, resnet-bn L = 5, N = 256, T = 64, initialisation 1: the loss rises at r = 1.022 but
+        # not at some larger interior points; a bisection found 1.139).  Divergence: bisection
+        # (a indexes a known no, b a known yes), every interior point where the grid switched more
+        # than once; it agrees with the exhaustive search on every problem of tests/test_lr_search.py
+        # and benchmarks/lr.py.
+        a, b = np.zeros(inits, dtype=int), np.full(inits, refine + 1)
+        open_ = np.isfinite(hi)
+        every_point = np.nonzero(open_ & ((np.array(extra) > 0) | (question == "rise")))[0]
+        if every_point.size and refine:
+            hit = run(question, np.repeat(every_point, refine), points[every_point].ravel(), dtypes[question])
+            b[every_point] = [1 + _first_switch(h) for h in hit.reshape(every_point.size, refine)]
+            open_[every_point] = False
+        while True:
+            todo = np.nonzero(open_ & (b - a > 1))[0]
+            if todo.size == 0:
+                break
+            mid = (a[todo] + b[todo]) // 2
+            hit = run(question, todo, points[todo, mid - 1], dtypes[question])
+            b[todo[hit]] = mid[hit]
+            a[todo[~hit]] = mid[~hit]
         upper = [None if not np.isfinite(hi[i]) else float(points[i, b[i] - 1]) if b[i] <= refine
                  else float(hi[i]) for i in range(inits)]
         per[f"ratio_{name}"] = upper
