@@ -374,8 +374,8 @@ def estimate_lr(arch, depth: int, width: int, samples: int, steps: int, initiali
         copies = initialisations + 3 * held
         runs = 2 * len(THRESHOLD_GRID) + 2 * 4  # both grids (at most), then 4 bisection passes per threshold
     else:
-        held = copies = 1
-    mem = {"weights": 4 * p * _F8 * copies if not batched else p * _F8 * copies,
+        held, copies = 1, 4  # the network, its gradient and two temporaries of its size
+    mem = {"weights": p * _F8 * copies,
            "forward caches": 2 * (shape.elements * depth + 4) * nt * held,
            "NTK Gram": 3 * t * t * _F8 * (t if shape.batch_bn else 1) * (initialisations if batched else 1),
            "loss history": 2.0 * (steps + 1) * _F8 * held, "bookkeeping": BOOKKEEPING_BYTES}

@@ -620,7 +620,8 @@ def _thresholds(arch, params, x, y, seed, steps, targets, bn, refine, divergence
     g = len(grid)
     dtypes = {"rise": params.dtype,
               "divergence": params.dtype if params.dtype != np.float64 else (divergence_dtype or DIVERGENCE_DTYPE)}
-    passes = 3 + 1 + math.ceil(math.log2(refine + 1))  # two grids, the rise points, the bisection
+    # at most: the two grids, the rise bracket's points, erratic divergence brackets' points, the bisection
+    passes = 2 + 1 + 1 + math.ceil(math.log2(refine + 1))
     done = 0
 
     def run(question, nets, ratios, dtype):

@@ -222,6 +222,38 @@ def _claims_section(claims: list) -> list:
     return out
 
 
+def _calibration_section(cal: dict) -> list:
+    """The calibration's lines of report.md (and of calibration.md, ``verify --calibrate``)."""
+    out = [
+        f"- Power: {cal['caught']} of {len(cal['mutants'])} deliberately wrong theories caught "
+        f"({100 * cal['power']:.1f}%; target >= 95%).",
+        f"- False alarms under the correct theory: {cal['false_alarms']} of {cal['checks_run']} checks "
+        f"({100 * cal['false_alarm_rate']:.2f}%; one-sided 95% upper bound {100 * cal['false_alarm_upper_95']:.2f}%; "
+        f"target <= 0.1% per check).",
+        f"- Standardised residuals |t| <= 2: {100 * cal['fraction_abs_t_within_2']:.1f}% "
+        f"(95.4% if the standard errors are right).",
+        *[f"- {name} checks: power {fam['caught']} of {fam['mutants']} mutants; false alarms "
+          f"{fam['false_alarms']} of {fam['checks_run']} checks (95% upper bound "
+          f"{100 * fam['false_alarm_upper_95']:.2f}%)." for name, fam in cal.get("families", {}).items()],
+        *[f"- Angle/norm tolerance model {name}: {m['configurations']} configurations, {m['checks_run']} checks, "
+          f"{m['false_alarms']} false alarms; cost {m['cost_width_seeds']} simulated width x seeds, "
+          f"{m['simulation_s']:.0f} s of simulation."
+          for name, m in cal.get("families", {}).get("angle", {}).get("models", {}).items()],
+        f"- Derivative-kernel mutants: " + (
+            f"judged by the Fisher contract (whole-FIM lambda_max and m_lambda, first-block m_lambda) on dense "
+            f"networks with {cal['settings']['fisher']}; the correct theory's checks on the same networks count "
+            f"among the checks above." if isinstance(cal['settings']['fisher'], dict)
+            else f"{cal['settings']['fisher']}."),
+        f"- Settings: width {cal['settings']['width']}, {cal['settings']['seeds']} seeds, "
+        f"{cal['settings']['repeats']} repeats of the battery (depth, theta0) = {cal['settings']['battery']}; "
+        f"{cal['elapsed_s']:.0f} s.", ""]
+    missed = [m for m in cal["mutants"] if not m["caught"]]
+    if missed:
+        out.append("Mutants not caught: " + "; ".join(f"{m['architecture']}: {m['mutant']}" for m in missed) + ".")
+        out.append("")
+    return out
+
+
 def markdown(report: dict) -> str:
     checks = report["checks"]
     applicable = [c for c in checks if c["applicable"]]
@@ -242,33 +274,7 @@ def markdown(report: dict) -> str:
            "details name the model it used and, for the extrapolation, why); elsewhere, and for the Fisher "
            "spectrum, the Richardson combination of widths N and 2N removes it and the allowance is measured "
            "from the same width doubling.", "",
-           "## Calibration", "",
-           f"- Power: {cal['caught']} of {len(cal['mutants'])} deliberately wrong theories caught "
-           f"({100 * cal['power']:.1f}%; target >= 95%).",
-           f"- False alarms under the correct theory: {cal['false_alarms']} of {cal['checks_run']} checks "
-           f"({100 * cal['false_alarm_rate']:.2f}%; one-sided 95% upper bound {100 * cal['false_alarm_upper_95']:.2f}%; "
-           f"target <= 0.1% per check).",
-           f"- Standardised residuals |t| <= 2: {100 * cal['fraction_abs_t_within_2']:.1f}% "
-           f"(95.4% if the standard errors are right).",
-           *[f"- {name} checks: power {fam['caught']} of {fam['mutants']} mutants; false alarms "
-             f"{fam['false_alarms']} of {fam['checks_run']} checks (95% upper bound "
-             f"{100 * fam['false_alarm_upper_95']:.2f}%)." for name, fam in cal.get("families", {}).items()],
-           *[f"- Angle/norm tolerance model {name}: {m['configurations']} configurations, {m['checks_run']} checks, "
-             f"{m['false_alarms']} false alarms; cost {m['cost_width_seeds']} simulated width x seeds, "
-             f"{m['simulation_s']:.0f} s of simulation."
-             for name, m in cal.get("families", {}).get("angle", {}).get("models", {}).items()],
-           f"- Derivative-kernel mutants: " + (
-               f"judged by the Fisher contract (whole-FIM lambda_max and m_lambda, first-block m_lambda) on dense "
-               f"networks with {cal['settings']['fisher']}; the correct theory's checks on the same networks count "
-               f"among the checks above." if isinstance(cal['settings']['fisher'], dict)
-               else f"{cal['settings']['fisher']}."),
-           f"- Settings: width {cal['settings']['width']}, {cal['settings']['seeds']} seeds, "
-           f"{cal['settings']['repeats']} repeats of the battery (depth, theta0) = {cal['settings']['battery']}; "
-           f"{cal['elapsed_s']:.0f} s.", ""]
-    missed = [m for m in cal["mutants"] if not m["caught"]]
-    if missed:
-        out.append("Mutants not caught: " + "; ".join(f"{m['architecture']}: {m['mutant']}" for m in missed) + ".")
-        out.append("")
+           "## Calibration", "", *_calibration_section(cal)]
     out += _claims_section(report["claims"])
     out += ["## Consistency checks", "", "| check | architecture | passed | statistic | tolerance | false-alarm rate | configuration |",
             "|---|---|---|---|---|---|---|"]
@@ -300,19 +306,9 @@ def run_calibration(repeats: int, seed: int = 0, progress=None, workers: int | N
 
 def calibration_markdown(report: dict) -> str:
     cal = report["calibration"]
-    fam = cal["families"]["angle"]
-    lines = [f"# anglefish calibration ({cal['settings']['repeats']} repeats)", "",
-             f"Correct theory: {cal['false_alarms']} false alarms in {cal['checks_run']} checks "
-             f"(rate {100 * cal['false_alarm_rate']:.3f}%, Clopper-Pearson 95% upper bound "
-             f"{100 * cal['false_alarm_upper_95']:.3f}%; nominal {100 * cal['settings']['alpha']:g}% per check).",
-             f"Fraction of |t| <= 2: {cal['fraction_abs_t_within_2']:.4f} (nominal 0.9545).",
-             f"Power: {cal['caught']} of {len(cal['mutants'])} angle mutants caught.",
-             f"Settings: width {cal['settings']['width']}, seeds {cal['settings']['seeds']}, battery "
-             f"{cal['settings']['battery']}, architectures {', '.join(cal['settings']['architectures'])}, "
-             f"seed {report['seed']}; {report['elapsed_s']:.0f} s on {report['workers']} worker(s).", ""]
-    lines += [f"- Tolerance model {name}: {m['configurations']} configurations, {m['checks_run']} checks, "
-              f"{m['false_alarms']} false alarms." for name, m in fam.get("models", {}).items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join([f"# anglefish calibration ({cal['settings']['repeats']} repeats)", "",
+                      f"Seed {report['seed']}; {report['workers']} worker(s).", "",
+                      *_calibration_section(cal)]) + "\n"
 
 
 def write_report(report: dict, directory, force: bool = False) -> list:
