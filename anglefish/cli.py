@@ -262,12 +262,10 @@ def _use_scheduler(args) -> None:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_list(args) -> str:
-    from .theory import activations, architectures, block_types
+    from .listing import registry_listing  # the built-ins without SymPy (anglefish/listing.py)
 
-    archs = [{"name": a.name, "block": repr(a.block), "description": a.description, "source": a.source}
-             for a in architectures().values()]
-    blocks = [{"name": name, "summary": cls.summary} for name, cls in block_types().items()]
-    acts = [{"name": name} for name in activations()]
+    listing = registry_listing()
+    archs, blocks, acts = listing["architectures"], listing["blocks"], listing["activations"]
     if args.json:
         return dumps({"architectures": archs, "blocks": blocks, "activations": acts})
     width = max(len(a["name"]) for a in archs)

@@ -33,6 +33,13 @@ from .errors import AnglefishError
 INT_MAX = 2**63 - 1
 #: --max-depth: the laws are checked against the iterated map at most this deep
 MAX_CHECK_DEPTH = 10**6
+#: the choices of --sampler (angles), --bn and --targets, written out here so that building the parser
+#: (every --help, `anglefish list`) imports neither numeric nor theory (SymPy); the modules that interpret
+#: them hold the same tuples (numeric.simulate.SAMPLERS, theory.blocks.BN_KINDS, numeric.training.TARGETS:
+#: tests/test_cli_fast.py checks it)
+SAMPLERS = ("gram", "dense")
+BN_KINDS = ("population", "batch")
+TARGETS = ("teacher", "sign")
 
 _INT = re.compile(r"[+-]?\d{1,30}")
 
@@ -203,8 +210,6 @@ def add_params(p) -> None:
 
 
 def add_sampler(p, unset: bool = False) -> None:
-    from .numeric.simulate import SAMPLERS
-
     p.add_argument("--sampler", type=_type(parse_choice, "--sampler", SAMPLERS), default=None if unset else "gram",
                    metavar="|".join(SAMPLERS),
                    help="gram: exact conditional-Gaussian sampler, O(B^2 N) per layer (default); "
@@ -212,16 +217,12 @@ def add_sampler(p, unset: bool = False) -> None:
 
 
 def add_bn(p) -> None:
-    from .numeric.simulate import BN_KINDS
-
     p.add_argument("--bn", type=_type(parse_choice, "--bn", BN_KINDS), default=None, metavar="|".join(BN_KINDS),
                    help="override the kind of every BatchNorm: population moments (the paper's proof; "
                         "has a theory) or mini-batch statistics (a real network; simulation only)")
 
 
 def add_targets(p) -> None:
-    from .numeric.training import TARGETS
-
     p.add_argument("--targets", type=_type(parse_choice, "--targets", TARGETS), default="teacher",
                    metavar="|".join(TARGETS),
                    help="teacher: outputs of an independent random network (default); sign: +-1 labels")
