@@ -40,19 +40,34 @@ COLUMNS = {"theta0": "input angle of the pair (rad)", "l": "depth (blocks applie
            "gap": "theta_batch - theta_population", "gap_se": "SE of the gap (independent errors combined)"}
 
 
-def compute(params: FigureParams) -> Table:
+def angle(arch: str, depth: int, theta0: float, width: int, seeds: int, batch: int, seed: int, every: int) -> dict:
+    """Both BN kinds at one input angle (:func:`~anglefish.numeric.compare_bn_kinds`; a unit of work)."""
     from ..numeric import compare_bn_kinds
+
+    return compare_bn_kinds(arch, depth, theta0, width, seeds, batch=batch, seed=seed, every=every)
+
+
+def units(params: FigureParams) -> list:
+    """One :func:`angle` per input angle (:mod:`anglefish.units`), in the order of ``theta0s``."""
+    from ..units import unit
+
+    s = settings(params, FULL, QUICK)
+    return [unit(angle, arch=s["arch"], depth=int(s["depth"]), theta0=float(t0), width=int(s["width"]),
+                 seeds=int(s["seeds"]), batch=int(s["batch"]), seed=derive_seed(params.seed, NAME, float(t0)),
+                 every=int(s["every"]), cost=int(s["depth"]) * int(s["width"]) * int(s["seeds"]) / 1e3)
+            for t0 in s["theta0s"]]
+
+
+def compute(params: FigureParams) -> Table:
     from ..theory.evaluate import numeric_maps
+    from ..units import run_units
 
     s = settings(params, FULL, QUICK)
     depth = int(s["depth"])
     rows, seeds, curves = [], {}, {}
     nm = numeric_maps(s["arch"])
-    for t0 in s["theta0s"]:
-        seed = derive_seed(params.seed, NAME, float(t0))
-        seeds[f"{t0:g}"] = seed
-        res = compare_bn_kinds(s["arch"], depth, float(t0), int(s["width"]), int(s["seeds"]),
-                               batch=int(s["batch"]), seed=seed, every=int(s["every"]))
+    for t0, res in zip(s["theta0s"], run_units(units(params))):
+        seeds[f"{t0:g}"] = derive_seed(params.seed, NAME, float(t0))
         for r in res["rows"]:
             rows.append({"theta0": float(t0), **{k: r[k] for k in COLUMNS if k in r}})
         ls, theta, _ = nm.iterate(float(t0), depth)
