@@ -45,9 +45,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="quick mode instead of the full settings")
     ap.add_argument("--workers", type=int, default=2, help="--workers of the run (default 2)")
     ap.add_argument("--only", default=None, help="comma-separated figures (default: all)")
+    ap.add_argument("--out", default=None, help="keep the figures in this directory (default: a temporary one)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "anglefish", "figures", "--out", out, "--workers", str(args.workers), "--quiet"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or tmp
+        cmd = [sys.executable, "-m", "anglefish", "figures", "--out", out, "--workers", str(args.workers), "--quiet",
+               "--force"]
         cmd += ["--quick"] * args.quick + (["--only", args.only] if args.only else [])
         print(" ".join(cmd[1:]).replace(out, "TMP"))
         print(f"before: {load()}")
