@@ -248,10 +248,12 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
       until the bracket [measured_eta, measured_eta_upper] has ratio <= 1 + ``tolerance``;
       ``measured_eta`` is the largest tested eta with no rise.  The bracket starts at
       predicted_eta x [1/2, 2] and is widened by factors 2 if needed.  The bisection assumes a single
-      switch in eta; so the lower end predicted_eta / 2 is run only if the loss rises at
-      predicted_eta, and predicted_eta (the bisection's first point) only if no larger eta was found
-      without a rise (until 2026-11 both were always run; the same points and result under that
-      assumption, two full-length runs fewer).  ``rise_step`` is the step at which the loss first rose at
+      switch in eta; so the lower end predicted_eta / 2 is run only if no larger eta was found
+      without a rise (until 2026-11 it was always run first: the same points and result, one
+      full-length run fewer).  The first point, predicted_eta itself, is always run: skipping it
+      too (bisecting [predicted_eta, 2 predicted_eta] at once, the same points where the rise flags
+      switch once) changed 1 of figF2's 45 full-mode units, resnet-bn L = 1, whose loss rose at
+      step 46 at predicted_eta but at no larger bisection point (ratio 0.968 -> 1.127).  ``rise_step`` is the step at which the loss first rose at
       ``measured_eta_upper``.
     * ``diverges_at``: the smallest eta, to relative resolution ``divergence_tolerance`` (default:
       ``tolerance``), at which the loss after ``steps`` steps exceeds ``divergence_factor`` x L_0 or
@@ -347,11 +349,9 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
         return _bisect_log(rises, lo, hi, tolerance)[:2]
 
     measured = None
-    if rises(predicted * 2):  # the usual case: the loss rises at 2 x predicted_eta but not at predicted_eta
-        # the bisection of [predicted/2, 2 predicted] tries predicted first; from there it bisects
-        # [predicted, 2 predicted] (a rise at predicted: [predicted/2, predicted]) -- the same points
-        measured, upper, _ = _bisect_log(rises, predicted, predicted * 2, tolerance)
-        if measured == predicted and rises(predicted):
+    if rises(predicted * 2):  # the usual case: bisect at once, try the lower end only if never moved
+        measured, upper, _ = _bisect_log(rises, predicted / 2, predicted * 2, tolerance)
+        if measured == predicted / 2 and rises(measured):
             measured = None
     if measured is None:
         measured, upper = widened()
