@@ -28,10 +28,12 @@ Until 2026-11 (issue 14) the full settings had depths [1, 2, 4, 6, 8, 12], 4 see
 the divergence point to 1%, and ``monotone_threshold`` walked a float64 grid to divergence: 15-18 min
 on 2 busy cores.  The cut keeps what the claim rests on (measured/predicted per architecture, the
 depth trend, divergence at a few times 2/lambda_max; before/after in the report of issue 14).
-Time: full about 150 s of CPU in all (45 units; estimated from units timed alone at load 12:
-the depth-8 units take 3.8 s (mlp), 5.7 s (resnet), 5.5 s (resnet-bn), about linear in depth), so about
-75 s on 2 free cores (--workers 2); quick about 8 s.  The same units under the old search took 2.3-2.6x
-the CPU (mlp L=4: 5.7 s -> 2.2 s, resnet-bn L=2: 5.6 s -> 2.4 s, the same thresholds).
+Time: full about 165 s of CPU in all (45 units; units timed alone at load 12: depth 8 takes 3.8 s
+(mlp), 5.7 s (resnet), 5.5 s (resnet-bn), about linear in depth; in the whole run of
+benchmarks/figures.py at load 11-13 figF2 had about 150 s of the 490 s of CPU, before
+monotone_threshold ran 2/lambda_max eagerly again, +1 run per unit), so about 80 s on 2 free cores
+(--workers 2); quick about 8 s.  The same units under the old search took 2.3-2.6x the CPU (mlp
+L = 4: 5.7 s -> 2.2 s, resnet-bn L = 2: 5.6 s -> 2.4 s, the same thresholds).
 """
 from __future__ import annotations
 

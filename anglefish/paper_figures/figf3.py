@@ -24,8 +24,9 @@ Settings:
 Until 2026-11 (issue 14) the full depths were [1, 2, 3, 4, 5, 6, 8, 10, 12, 16] (about 5.5 min on 2 busy
 cores, one process): a depth's row depends on that depth alone (its own seed), so the rows kept are
 unchanged.  Each (architecture, depth) is one unit of work (:func:`cell`), its 21 runs in one array pass.
-Time: full about 65 s of CPU in all (21 units; the depth-8 ResNet cell takes 3.7 s at load 12,
-about linear in depth), so about 35 s on 2 free cores; quick about 3 s.
+Time: full about 75 s of CPU in all (21 units; the depth-8 ResNet cell takes 3.7 s at load 12, about
+linear in depth; its share of the 490 s of CPU of a whole run of benchmarks/figures.py at load 11-13),
+so about 40 s on 2 free cores; quick about 3 s.
 """
 from __future__ import annotations
 
