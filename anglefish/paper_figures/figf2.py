@@ -26,14 +26,15 @@ Settings (every argument of ``monotone_threshold``):
     tolerance 0.02; divergence_tolerance 0.05; divergence_factor 1000; divergence_search 64.
 Until 2026-11 (issue 14) the full settings had depths [1, 2, 4, 6, 8, 12], 4 seeds, tolerance 0.01 and
 the divergence point to 1%, and ``monotone_threshold`` walked a float64 grid to divergence: 15-18 min
-on 2 busy cores.  The cut keeps what the claim rests on (measured/predicted per architecture, the
-depth trend, divergence at a few times 2/lambda_max; before/after in the report of issue 14).
-Time: full about 165 s of CPU in all (45 units; units timed alone at load 12: depth 8 takes 3.8 s
-(mlp), 5.7 s (resnet), 5.5 s (resnet-bn), about linear in depth; in the whole run of
-benchmarks/figures.py at load 11-13 figF2 had about 150 s of the 490 s of CPU, before
-monotone_threshold ran 2/lambda_max eagerly again, +1 run per unit), so about 80 s on 2 free cores
-(--workers 2); quick about 8 s.  The same units under the old search took 2.3-2.6x the CPU (mlp
-L = 4: 5.7 s -> 2.2 s, resnet-bn L = 2: 5.6 s -> 2.4 s, the same thresholds).
+on 2 busy cores.  The cut keeps what the claim rests on, seed 0 (before: 72 units, the new search;
+after: 45): measured/predicted mean +-sd mlp 1.056 +-0.058 -> 1.051 +-0.036, resnet 1.085 +-0.044 ->
+1.087 +-0.041, resnet-bn 1.103 +-0.061 -> 1.093 +-0.064; diverges/predicted mlp 10.4 -> 12.0 (2.3 to
+~48), resnet 2.82 -> 2.76, resnet-bn 2.37 -> 2.40; the mean measured eta per depth within 5% of
+before at every kept depth (1/L for the MLP, exponential for the ResNet).
+Time: full 189 s of CPU in all (45 units; ``python benchmarks/figures.py --only figF2``: 453 s wall
+at load average 10-11, the process tree's CPU), so about 95 s on 2 free cores (--workers 2); quick
+about 8 s.  The same units under the old search took 2.3-2.6x the CPU (mlp L = 4: 5.7 s -> 2.2 s,
+resnet-bn L = 2: 5.6 s -> 2.4 s, the same thresholds).
 """
 from __future__ import annotations
 
