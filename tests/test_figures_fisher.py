@@ -234,3 +234,19 @@ def test_generic_architecture(tmp_path):
     for d, y in zip(t.column("depth").astype(int), t.column("lambda_theory")):
         assert y == fisher_theory("resnet-scaled", d, 32, 8)["lambda_max"] / 32
     assert math.isfinite(table(tmp_path, "figF2").column("measured_eta")[0])
+
+
+def test_figF3_batched_runs_are_the_one_by_one_runs():
+    """figF3's loss_curves (every learning rate in one array pass, overflowed runs leaving it) records
+    per run exactly what gradient_descent records for that run alone (bit for bit), including a run
+    that overflows (inf, then nan) beside runs that do not."""
+    from anglefish.numeric.training import _setup, gradient_descent
+    from anglefish.paper_figures.figf3 import loss_curves
+
+    _, init, x, y = _setup("resnet", 3, 32, 16, 5, "teacher", None, np.float64)
+    lam = fisher_spectrum("resnet", 3, 32, 16, 1, seed=5, sampler="dense")["lambda_max"]
+    etas = np.array([0.5, 1.5, 40.0, 3.0]) * 2 / lam
+    curves = loss_curves(init, x, y, etas, 30)
+    assert not np.all(np.isfinite(curves[:, 2]))  # the run at 40 x 2/lambda_max overflows
+    for j, eta in enumerate(etas):
+        np.testing.assert_array_equal(curves[:, j], gradient_descent(init.copy(), x, y, eta, 30)[:, 0])

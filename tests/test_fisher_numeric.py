@@ -370,3 +370,30 @@ def test_learning_rate_thresholds_do_not_depend_on_how_many_initialisations_run(
     for m, d in zip(per["ratio_monotone"], per["ratio_divergence"]):
         assert m is not None and d is not None and 0.5 < m <= d  # monotone decrease ends first
     assert two["summary"]["ratio_divergence"]["lo"] <= two["summary"]["ratio_divergence"]["mean"]
+
+
+def test_monotone_threshold_brackets_are_checked_runs():
+    """Both searches end in a bracket whose ends were run with the stated answers: no rise at
+    measured_eta, a rise at measured_eta_upper (float64, as gradient_descent runs it); divergence at
+    diverges_at, none at diverges_at / (1 + divergence_tolerance) or below (the float32 runs of the
+    search), and the doubling walk started at measured_eta_upper."""
+    from anglefish.numeric.training import DIVERGENCE_DTYPE, _decide, _setup, rose
+
+    out = monotone_threshold("mlp", 2, 32, 16, seed=4, steps=30, tolerance=0.02, divergence_tolerance=0.05)
+    _, params, x, y = _setup("mlp", 2, 32, 16, 4, "teacher", None, np.float64)
+
+    def rises(eta):
+        ls = gradient_descent(params.copy(), x, y, eta, 30, stop_on_rise=True, stop_when_converged=True)[:, 0]
+        ls = ls[~np.isnan(ls)]
+        return bool(np.any(rose(ls[:-1], ls[1:], ls[0])))
+
+    def diverges(eta):
+        return bool(_decide(params, x, y, np.zeros(1, dtype=int), np.array([eta]), 30, "divergence", 1e3,
+                            DIVERGENCE_DTYPE)[0])
+
+    assert not rises(out["measured_eta"]) and rises(out["measured_eta_upper"])
+    assert out["measured_eta_upper"] <= out["measured_eta"] * 1.02 * (1 + 1e-12)
+    div = out["diverges_at"]
+    assert np.isfinite(div) and diverges(div)
+    if div > out["measured_eta_upper"]:
+        assert not diverges(div / 1.05 * (1 - 1e-9))

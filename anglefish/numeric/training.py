@@ -233,7 +233,8 @@ def _bisect_log(pred, lo, hi, tolerance):
 def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples: int, seed: int,
                        steps: int = 50, targets: str = "teacher", bn: str | None = None,
                        tolerance: float = 0.01, divergence_factor: float = 1e3,
-                       divergence_search: float | None = 64.0, dtype=np.float64) -> dict:
+                       divergence_search: float | None = 64.0, dtype=np.float64,
+                       divergence_tolerance: float | None = None) -> dict:
     """The largest eta at which GD's loss does not rise in any of the first ``steps`` steps.
 
     One fixed initialisation (generator 0 of ``spawn_generators(seed, 1)``: inputs, then weights,
@@ -243,18 +244,32 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
       initialisation's F = K/T (:func:`anglefish.numeric.fisher.ntk_gram`).
     * ``measured_eta``: bisection on log(eta) for the switch of "some step k < ``steps`` raised the
       loss" (:func:`rose`: L_{k+1} > L_k (1 + 1e-9), counted while L_k >= 1e-8 L_0; a run whose
-      loss falls below 1e-8 L_0 is stopped and counts as not rising), until the bracket
-      [measured_eta, measured_eta_upper] has ratio <= 1 + ``tolerance``; ``measured_eta`` is the
-      largest tested eta with no rise.  The bracket starts at predicted_eta x [1/2, 2] and is
-      widened by factors 2 if needed.  The bisection assumes a single switch in eta.
-      ``rise_step`` is the step at which the loss first rose at ``measured_eta_upper``.
-    * ``diverges_at``: the smallest eta on a log grid of ratio 2^(1/4) starting at
-      measured_eta_upper (up to ``divergence_search`` x predicted_eta), refined by bisection to
-      ``tolerance``, at which the loss after ``steps`` steps exceeds ``divergence_factor`` x L_0 or
-      is not finite (a run whose loss falls below 1e-8 L_0 is stopped and counts as not
-      diverging); ``inf`` if no grid point diverges, ``nan`` (not searched) if
-      ``divergence_search`` is None.  Between the two lies the catapult phase:
-      the loss rises, then falls (ReLU MLPs may get there by switching most units off).
+      loss falls below 1e-8 L_0 is stopped and counts as not rising), in the problem's ``dtype``,
+      until the bracket [measured_eta, measured_eta_upper] has ratio <= 1 + ``tolerance``;
+      ``measured_eta`` is the largest tested eta with no rise.  The bracket starts at
+      predicted_eta x [1/2, 2] and is widened by factors 2 if needed.  The bisection assumes a single
+      switch in eta; so the lower end predicted_eta / 2 is run only if no larger eta was found
+      without a rise (until 2026-11 it was always run first: the same points and result, one
+      full-length run fewer).  The first point, predicted_eta itself, is always run: skipping it
+      too (bisecting [predicted_eta, 2 predicted_eta] at once, the same points where the rise flags
+      switch once) changed 1 of figF2's 45 full-mode units, resnet-bn L = 1, whose loss rose at
+      step 46 at predicted_eta but at no larger bisection point (ratio 0.968 -> 1.127).  ``rise_step`` is the step at which the loss first rose at
+      ``measured_eta_upper``.
+    * ``diverges_at``: the smallest eta, to relative resolution ``divergence_tolerance`` (default:
+      ``tolerance``), at which the loss after ``steps`` steps exceeds ``divergence_factor`` x L_0 or
+      is not finite (a run whose loss falls below 1e-8 L_0 is stopped and counts as not diverging);
+      ``inf`` if none up to ``divergence_search`` x predicted_eta, ``nan`` (not searched) if
+      ``divergence_search`` is None.  Search: measured_eta_upper x 2^k, k = 1, 2, ... (the bound
+      ``divergence_search`` x predicted_eta last) up to the first that diverges, then bisection on
+      log(eta) in the last doubling (measured_eta_upper itself is run only if every bisection point
+      diverged); ``diverges_at`` is the upper end of the final bracket.  Like the monotone search
+      it assumes one switch in eta.  The runs of this search are in float32 when ``dtype`` is
+      float64 (:data:`DIVERGENCE_DTYPE`: whether the loss after K steps exceeds 1e3 L_0 does not
+      hinge on the last bits; :func:`_decide` with question 'divergence').  Until 2026-11 this was
+      a walk on a grid of ratio 2^(1/4) from measured_eta_upper in float64, then bisection; the
+      doubling and float32 cut the GD steps of the search by about 3x in step count and 2x per step
+      (benchmarks/figures.py, the report of issue 14).  Between the two thresholds lies the catapult
+      phase: the loss rises, then falls (ReLU MLPs may get there by switching most units off).
 
     Choice of ``steps`` (default 50) and what it does to the ratio measured/predicted.  Two
     effects pull in opposite directions.  (i) Slow visibility: when the residual's weight on the
@@ -278,6 +293,9 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
     tolerance = float(tolerance)
     if not (0 < tolerance < 1):
         raise AnglefishError(f"tolerance must be in (0, 1), got {tolerance}")
+    div_tolerance = tolerance if divergence_tolerance is None else float(divergence_tolerance)
+    if not (0 < div_tolerance < 1):
+        raise AnglefishError(f"divergence_tolerance must be in (0, 1), got {divergence_tolerance}")
     if not float(divergence_factor) > 1:
         raise AnglefishError(f"divergence_factor must be > 1, got {divergence_factor}")
     if divergence_search is not None and not float(divergence_search) > 1:
@@ -289,56 +307,75 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
     predicted = 2.0 / lam
     loss0 = float(loss(params, x, y)[0])
     evaluations = 0
-
-    first_rise = {}
+    first_rise, rise_flags = {}, {}
 
     def rises(eta):
         nonlocal evaluations
-        evaluations += 1
-        ls = gradient_descent(params.copy(), x, y, eta, steps, stop_on_rise=True,
-                              stop_when_converged=True)[:, 0]
-        ls = ls[~np.isnan(ls)]  # nan only marks steps not run (overflow is recorded as inf)
-        up = np.nonzero(rose(ls[:-1], ls[1:], ls[0]))[0]
-        if up.size:
-            first_rise[eta] = int(up[0])
-        return bool(up.size)
+        if eta not in rise_flags:
+            evaluations += 1
+            ls = gradient_descent(params.copy(), x, y, eta, steps, stop_on_rise=True,
+                                  stop_when_converged=True)[:, 0]
+            ls = ls[~np.isnan(ls)]  # nan only marks steps not run (overflow is recorded as inf)
+            up = np.nonzero(rose(ls[:-1], ls[1:], ls[0]))[0]
+            if up.size:
+                first_rise[eta] = int(up[0])
+            rise_flags[eta] = bool(up.size)
+        return rise_flags[eta]
+
+    div_dtype = DIVERGENCE_DTYPE if params.dtype == np.float64 else params.dtype
+    one = np.zeros(1, dtype=int)
 
     def diverges(eta):
         nonlocal evaluations
         evaluations += 1
-        ls = gradient_descent(params.copy(), x, y, eta, steps, stop_when_converged=True)[:, 0]
-        last = ls[~np.isnan(ls)][-1]
-        return bool(not np.isfinite(last) or last > divergence_factor * loss0)
+        return bool(_decide(params, x, y, one, np.array([eta]), steps, "divergence", float(divergence_factor),
+                            div_dtype)[0])
 
-    lo, hi = predicted / 2, predicted * 2
-    for _ in range(20):
-        if not rises(lo):
-            break
-        hi, lo = lo, lo / 2
-    else:
-        raise AnglefishError("the loss rose at every learning rate tried down to 2^-20 x 2/lambda_max")
-    for _ in range(20):
-        if rises(hi):
-            break
-        lo, hi = hi, hi * 2
-    else:
-        raise AnglefishError("the loss never rose up to 2^20 x 2/lambda_max")
-    measured, upper, _ = _bisect_log(rises, lo, hi, tolerance)
+    def widened():
+        """The bracket found by widening predicted x [1/2, 2] by factors 2 (each end tried)."""
+        lo, hi = predicted / 2, predicted * 2
+        for _ in range(20):
+            if not rises(lo):
+                break
+            hi, lo = lo, lo / 2
+        else:
+            raise AnglefishError("the loss rose at every learning rate tried down to 2^-20 x 2/lambda_max")
+        for _ in range(20):
+            if rises(hi):
+                break
+            lo, hi = hi, hi * 2
+        else:
+            raise AnglefishError("the loss never rose up to 2^20 x 2/lambda_max")
+        return _bisect_log(rises, lo, hi, tolerance)[:2]
 
-    grid_ratio = 2 ** 0.25
-    prev, eta = upper, upper
+    measured = None
+    if rises(predicted * 2):  # the usual case: bisect at once, try the lower end only if never moved
+        measured, upper, _ = _bisect_log(rises, predicted / 2, predicted * 2, tolerance)
+        if measured == predicted / 2 and rises(measured):
+            measured = None
+    if measured is None:
+        measured, upper = widened()
+
     div_at = math.inf if divergence_search is not None else math.nan
-    while divergence_search is not None and eta <= divergence_search * predicted:
-        if diverges(eta):
-            if eta == upper:
-                div_at = eta
-            else:
-                div_at = _bisect_log(diverges, prev, eta, tolerance)[1]
-            break
-        prev, eta = eta, eta * grid_ratio
+    bound = math.inf if divergence_search is None else float(divergence_search) * predicted
+    if upper <= bound:
+        points = [upper]
+        while points[-1] * 2 < bound:
+            points.append(points[-1] * 2)
+        if points[-1] < bound:
+            points.append(bound)
+        if len(points) == 1:
+            div_at = upper if diverges(upper) else div_at
+        for lo, hi in zip(points[:-1], points[1:]):
+            if diverges(hi):
+                lo, div_at, _ = _bisect_log(diverges, lo, hi, div_tolerance)
+                if lo == upper and diverges(upper):
+                    div_at = upper
+                break
     return {
         "architecture": arch.name, "depth": params.depth, "width": params.width, "samples": samples,
         "seed": seed, "bn": bn, "targets": targets, "steps": steps, "tolerance": tolerance,
+        "divergence_tolerance": div_tolerance,
         "lambda_max": lam, "predicted_eta": predicted, "measured_eta": measured,
         "measured_eta_upper": upper, "ratio": measured / predicted,
         "rise_step": first_rise.get(upper), "diverges_at": div_at,

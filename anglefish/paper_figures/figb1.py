@@ -7,11 +7,16 @@ same master seed and batch (the pair plus ``batch - 2`` i.i.d. N(0, I) inputs) v
 SE; the line is the exact population-BN map.  Right panel: the gap batch - population, +-2 SE
 (combined as if independent, conservative).  One colour per input angle.
 
-Settings.  Time on 2 cores, drawing included: quick about 2.2 s, full about 28 s with
-single-threaded BLAS (OPENBLAS_NUM_THREADS=1); multi-threaded OpenBLAS on a busy 2-core machine
-made the full run ten times slower (the batch-32 Gram sampler does many small matrix products):
+Settings:
     arch 'resnet-bn'; depth 100 (quick 50); theta0s [0.5, 1.5]; width 1024 (quick 256);
-    seeds 64 (quick 16); batch 32; every 5.
+    seeds 16; batch 32; every 5.
+Until 2026-11 (issue 14) the full run had 64 seeds (105 s of CPU; 16 s now): the gap batch - population
+was positive at every depth > 0, 12-54 SE, and is 5-27 SE at 16 seeds (smallest at the first depth,
+theta0 = 1.5); population BN stays within 1.2 (64 seeds) and 1.5 (16 seeds) SE of the map at every
+depth.  One unit of work per input angle (:func:`angle`).
+Time: full 16 s of CPU (one process, load 11: 230 s wall), quick about 2 s; single-threaded BLAS
+(every unit of work pins it): multi-threaded OpenBLAS on a busy 2-core machine made the full run ten
+times slower (the batch-32 Gram sampler does many small matrix products).
 """
 from __future__ import annotations
 
@@ -30,9 +35,9 @@ CLAIM = ("population BN follows the derived map (slow, logarithmic shrinkage); b
 DATA_SOURCE = ("synthetic: a pair at exactly theta0 plus batch - 2 i.i.d. N(0, I) inputs, per-coordinate "
                "variance 1, Gram sampler; same master seed for both BN kinds")
 GENERIC = False
-FULL = {"arch": "resnet-bn", "depth": 100, "theta0s": [0.5, 1.5], "width": 1024, "seeds": 64, "batch": 32,
+FULL = {"arch": "resnet-bn", "depth": 100, "theta0s": [0.5, 1.5], "width": 1024, "seeds": 16, "batch": 32,
         "every": 5}
-QUICK = {"depth": 50, "width": 256, "seeds": 16}
+QUICK = {"depth": 50, "width": 256}
 COLUMNS = {"theta0": "input angle of the pair (rad)", "l": "depth (blocks applied)",
            "theta_theory": "exact population-BN map (rad)",
            "theta_population": "paper's angle, population BN (simulation)", "theta_population_se": "its SE",
@@ -40,19 +45,34 @@ COLUMNS = {"theta0": "input angle of the pair (rad)", "l": "depth (blocks applie
            "gap": "theta_batch - theta_population", "gap_se": "SE of the gap (independent errors combined)"}
 
 
-def compute(params: FigureParams) -> Table:
+def angle(arch: str, depth: int, theta0: float, width: int, seeds: int, batch: int, seed: int, every: int) -> dict:
+    """Both BN kinds at one input angle (:func:`~anglefish.numeric.compare_bn_kinds`; a unit of work)."""
     from ..numeric import compare_bn_kinds
+
+    return compare_bn_kinds(arch, depth, theta0, width, seeds, batch=batch, seed=seed, every=every)
+
+
+def units(params: FigureParams) -> list:
+    """One :func:`angle` per input angle (:mod:`anglefish.units`), in the order of ``theta0s``."""
+    from ..units import unit
+
+    s = settings(params, FULL, QUICK)
+    return [unit(angle, arch=s["arch"], depth=int(s["depth"]), theta0=float(t0), width=int(s["width"]),
+                 seeds=int(s["seeds"]), batch=int(s["batch"]), seed=derive_seed(params.seed, NAME, float(t0)),
+                 every=int(s["every"]), cost=int(s["depth"]) * int(s["width"]) * int(s["seeds"]) / 1e3)
+            for t0 in s["theta0s"]]
+
+
+def compute(params: FigureParams) -> Table:
     from ..theory.evaluate import numeric_maps
+    from ..units import run_units
 
     s = settings(params, FULL, QUICK)
     depth = int(s["depth"])
     rows, seeds, curves = [], {}, {}
     nm = numeric_maps(s["arch"])
-    for t0 in s["theta0s"]:
-        seed = derive_seed(params.seed, NAME, float(t0))
-        seeds[f"{t0:g}"] = seed
-        res = compare_bn_kinds(s["arch"], depth, float(t0), int(s["width"]), int(s["seeds"]),
-                               batch=int(s["batch"]), seed=seed, every=int(s["every"]))
+    for t0, res in zip(s["theta0s"], run_units(units(params))):
+        seeds[f"{t0:g}"] = derive_seed(params.seed, NAME, float(t0))
         for r in res["rows"]:
             rows.append({"theta0": float(t0), **{k: r[k] for k in COLUMNS if k in r}})
         ls, theta, _ = nm.iterate(float(t0), depth)

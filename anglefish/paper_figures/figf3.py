@@ -16,12 +16,17 @@ eta = 2/lambda_max of the initialisation.  Dots: cells in which some step raised
 Diamonds: where the infinite-width theory's eta_max = 2/lambda_max(N = oo) falls on this axis,
 x = lambda_max(init) / lambda_max(theory).  Generic: ``params.arch`` draws user architectures.
 
-Settings.  Time on 2 cores (shared with other jobs), drawing included: quick about 2.8 s, full
-about 5.5 min:
-    depths [1, 2, 3, 4, 5, 6, 8, 10, 12, 16] (quick [1, 2, 3, 4, 6, 8]); x_range [0.25, 8];
+Settings:
+    depths [1, 2, 4, 6, 8, 12, 16] (quick [1, 2, 3, 4, 6, 8]); x_range [0.25, 8];
     x_points 21 (quick 11; log-spaced, 4 (quick 2) points per octave); width N 128 (quick 64);
     samples T 64 (quick 32); steps K 50 (quick 20); targets 'teacher'; colour_decades 4
     (colour scale 10^-4 .. 10^4, clipped).
+Until 2026-11 (issue 14) the full depths were [1, 2, 3, 4, 5, 6, 8, 10, 12, 16] (about 5.5 min on 2 busy
+cores, one process): a depth's row depends on that depth alone (its own seed), so the rows kept are
+unchanged.  Each (architecture, depth) is one unit of work (:func:`cell`), its 21 runs in one array pass.
+Time: full about 75 s of CPU in all (21 units; the depth-8 ResNet cell takes 3.7 s at load 12, about
+linear in depth; its share of the 490 s of CPU of a whole run of benchmarks/figures.py at load 11-13),
+so about 40 s on 2 free cores; quick about 3 s.
 """
 from __future__ import annotations
 
@@ -44,7 +49,7 @@ CLAIM = ("in units of 2/lambda_max of the initialisation the picture is the same
 DATA_SOURCE = ("synthetic: T inputs with i.i.d. N(0, 1) coordinates (D = N) and teacher targets (an independent "
                "random network of the same architecture), anglefish.numeric.training")
 GENERIC = True
-FULL = {"depths": [1, 2, 3, 4, 5, 6, 8, 10, 12, 16], "x_range": [0.25, 8.0], "x_points": 21, "width": 128,
+FULL = {"depths": [1, 2, 4, 6, 8, 12, 16], "x_range": [0.25, 8.0], "x_points": 21, "width": 128,
         "samples": 64, "steps": 50, "targets": "teacher", "colour_decades": 4}
 QUICK = {"depths": [1, 2, 3, 4, 6, 8], "x_points": 11, "width": 64, "samples": 32, "steps": 20}
 COLUMNS = {"architecture": "architecture name", "depth": "number of blocks L",
@@ -60,46 +65,115 @@ COLUMNS = {"architecture": "architecture name", "depth": "number of blocks L",
            "first_rise": "first step k with L_{k+1} > L_k (empty if none)"}
 
 
-def compute(params: FigureParams) -> Table:
-    from ..numeric.fisher import ntk_gram
-    from ..numeric.training import _setup, gradient_descent, rose
-    from ..theory.fisher_theory import fisher_theory
-
-    s = settings(params, FULL, QUICK)
-    depths = [int(d) for d in s["depths"]]
-    if not depths or min(depths) < 1 or len(set(depths)) != len(depths):
-        raise AnglefishError(f"figF3 depths must be distinct integers >= 1, got {s['depths']!r}")
+def _xs(s: dict) -> np.ndarray:
     lo, hi = (float(v) for v in s["x_range"])
     if not (0 < lo < hi):
         raise AnglefishError(f"figF3 x_range must be [low, high] with 0 < low < high, got {s['x_range']!r}")
-    xs = np.geomspace(lo, hi, int(s["x_points"]))
+    return np.geomspace(lo, hi, int(s["x_points"]))
+
+
+def _depths(s: dict) -> list:
+    depths = [int(d) for d in s["depths"]]
+    if not depths or min(depths) < 1 or len(set(depths)) != len(depths):
+        raise AnglefishError(f"figF3 depths must be distinct integers >= 1, got {s['depths']!r}")
+    return depths
+
+
+def _take(params, index: np.ndarray):
+    """The networks ``index`` (an integer or boolean array) of ``params``, as copies."""
+    from ..numeric.fisher import Params
+    from ..numeric.network import Weights
+
+    net = params.net
+    return Params(Weights(net.arch, net.depth, net.width, net.in_dim, [w[index] for w in net.weights],
+                          list(net.owners)), params.readout[index], params.bn)
+
+
+def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: int) -> np.ndarray:
+    """Losses (steps + 1, R) of R gradient-descent runs from network 0 of ``params`` (inputs ``x``,
+    targets ``y`` of that network), run r at learning rate ``etas[r]``, all runs in one array pass per
+    step.  Per run exactly what :func:`~anglefish.numeric.training.gradient_descent` records for it
+    alone: a non-finite loss is recorded as inf and that run stops (its later rows are nan; it leaves
+    the pass); the others go on for all ``steps`` steps."""
+    from ..numeric.training import loss_and_gradient
+
+    runs = len(etas)
+    index = np.zeros(runs, dtype=int)
+    p = _take(params, index)
+    xs, ys = x[index], y[index]
+    eta = np.asarray(etas, dtype=params.dtype)
+    alive = np.arange(runs)
+    losses = np.full((steps + 1, runs), np.nan)
+    for k in range(steps + 1):
+        lk, (gw, gv) = loss_and_gradient(p, xs, ys)
+        finite = np.isfinite(lk)
+        losses[k, alive] = np.where(finite, lk, np.inf)
+        if k == steps or not finite.any():
+            break
+        if not finite.all():  # overflowed runs stop and leave the pass
+            alive, eta, xs, ys = alive[finite], eta[finite], xs[finite], ys[finite]
+            p = _take(p, finite)
+            gw, gv = [g[finite] for g in gw], gv[finite]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for w, g in zip(p.weights, gw):
+                w -= eta[:, None, None] * g
+            p.readout -= eta[:, None] * gv
+    return losses
+
+
+def cell(arch: str, depth: int, seed: int, xs: list, width: int, samples: int, steps: int, targets: str) -> list:
+    """The rows of one (architecture, depth): the initialisation of ``seed`` (as ``monotone_threshold``
+    draws it) trained ``steps`` steps at eta = x * 2 / lambda_max for every x of ``xs`` (a unit of work)."""
+    from ..numeric.fisher import ntk_gram
+    from ..numeric.training import _setup, rose
+    from ..theory.fisher_theory import fisher_theory
+
+    arch_obj, init, x_in, y = _setup(arch, depth, width, samples, seed, targets, None, np.float64)
+    lam = float(np.linalg.eigvalsh(ntk_gram(arch_obj, init, x_in)[0] / samples)[-1])
+    try:
+        lam_theory = fisher_theory(arch, depth, width, samples)["lambda_max"]
+    except AnglefishError:
+        lam_theory = None
+    etas = np.array([float(x) * 2.0 / lam for x in xs])
+    curves = loss_curves(init, x_in, y, etas, steps)
+    rows = []
+    for j, (x, eta) in enumerate(zip(xs, etas)):
+        losses = curves[:, j]
+        losses = losses[~np.isnan(losses)]  # nan marks steps not run after an overflow
+        l0, last = float(losses[0]), float(losses[-1])
+        overflow = not math.isfinite(last)
+        up = np.nonzero(rose(losses[:-1], losses[1:], losses[0]))[0]
+        rows.append({
+            "architecture": arch, "depth": depth, "seed": seed, "x": float(x), "eta": float(eta),
+            "lambda_max": lam, "theory_lambda_max": lam_theory, "initial_loss": l0,
+            "final_loss": None if overflow else last, "loss_ratio": None if overflow else last / l0,
+            "max_ratio": None if overflow else float(losses.max() / l0), "overflow": overflow,
+            "rose": bool(up.size), "first_rise": int(up[0]) if up.size else None,
+        })
+    return rows
+
+
+def units(params: FigureParams) -> list:
+    """One :func:`cell` per (architecture, depth), in the order of the table's rows (:mod:`anglefish.units`)."""
+    from ..units import arch_name, unit
+
+    s = settings(params, FULL, QUICK)
+    xs = [float(x) for x in _xs(s)]
     width, samples, steps = int(s["width"]), int(s["samples"]), int(s["steps"])
+    return [unit(cell, arch=arch_name(arch), depth=depth, seed=derive_seed(params.seed, NAME, arch, depth), xs=xs,
+                 width=width, samples=samples, steps=steps, targets=s["targets"],
+                 cost=depth * width * width * samples * len(xs) / 1e6)
+            for arch in params.architectures() for depth in _depths(s)]
+
+
+def compute(params: FigureParams) -> Table:
+    from ..units import run_units
+
+    s = settings(params, FULL, QUICK)
     archs = params.architectures()
-    rows, seeds = [], {}
-    for arch in archs:
-        for depth in depths:
-            seed = derive_seed(params.seed, NAME, arch, depth)
-            seeds[f"{arch}/L={depth}"] = seed
-            arch_obj, init, x_in, y = _setup(arch, depth, width, samples, seed, s["targets"], None, np.float64)
-            lam = float(np.linalg.eigvalsh(ntk_gram(arch_obj, init, x_in)[0] / samples)[-1])
-            try:
-                lam_theory = fisher_theory(arch, depth, width, samples)["lambda_max"]
-            except AnglefishError:
-                lam_theory = None
-            for x in xs:
-                eta = float(x) * 2.0 / lam
-                losses = gradient_descent(init.copy(), x_in, y, eta, steps)[:, 0]
-                losses = losses[~np.isnan(losses)]  # nan marks steps not run after an overflow
-                l0, last = float(losses[0]), float(losses[-1])
-                overflow = not math.isfinite(last)
-                up = np.nonzero(rose(losses[:-1], losses[1:], losses[0]))[0]
-                rows.append({
-                    "architecture": arch, "depth": depth, "seed": seed, "x": float(x), "eta": eta,
-                    "lambda_max": lam, "theory_lambda_max": lam_theory, "initial_loss": l0,
-                    "final_loss": None if overflow else last, "loss_ratio": None if overflow else last / l0,
-                    "max_ratio": None if overflow else float(losses.max() / l0), "overflow": overflow,
-                    "rose": bool(up.size), "first_rise": int(up[0]) if up.size else None,
-                })
+    seeds = {f"{arch}/L={depth}": derive_seed(params.seed, NAME, arch, depth) for arch in archs
+             for depth in _depths(s)}
+    rows = [row for cell_rows in run_units(units(params)) for row in cell_rows]
     return Table.from_rows(rows, list(COLUMNS),
                            {"settings": s, "seeds": seeds, "columns": COLUMNS, "architectures": list(archs)})
 

@@ -53,21 +53,46 @@ COLUMNS = {"architecture": "architecture name", "N": "width", "L": "depth (block
            "rel_se": "theta_mc_se / theta_mc"}
 
 
-def compute(params: FigureParams) -> Table:
+def _run(width: int, s: dict) -> tuple:
+    """(depth, every) of the run at ``width``: every N * step_ratio blocks up to N * max_ratio."""
+    every = max(1, round(width * float(s["step_ratio"])))
+    return every * max(1, int(round(float(s["max_ratio"]) * width / every))), every
+
+
+def run(arch: str, depth: int, theta0: float, width: int, seeds: int, seed: int, every: int) -> dict:
+    """One Monte Carlo run (:func:`~anglefish.numeric.angle_table`, finite_width=True; a unit of work)."""
     from ..numeric import angle_table
+
+    return angle_table(arch, depth, theta0, width, seeds, seed=seed, every=every, finite_width=True)
+
+
+def units(params: FigureParams) -> list:
+    """One :func:`run` per (architecture, width), in the order of the table (:mod:`anglefish.units`)."""
+    from ..units import arch_name, unit
+
+    s = settings(params, FULL, QUICK)
+    out = []
+    for arch in params.architectures():
+        for width in s["widths"]:
+            depth, every = _run(int(width), s)
+            out.append(unit(run, arch=arch_name(arch), depth=depth, theta0=float(s["theta0"]), width=int(width),
+                            seeds=int(s["seeds"]), seed=derive_seed(params.seed, NAME, arch, int(width)), every=every,
+                            cost=depth * int(width) * int(s["seeds"]) / 1e6))
+    return out
+
+
+def compute(params: FigureParams) -> Table:
+    from ..units import run_units
 
     s = settings(params, FULL, QUICK)
     archs = params.architectures()
     rows, seeds = [], {}
+    results = iter(run_units(units(params)))
     for arch in archs:
         for width in s["widths"]:
             width = int(width)
-            every = max(1, round(width * float(s["step_ratio"])))
-            depth = every * max(1, int(round(float(s["max_ratio"]) * width / every)))
-            seed = derive_seed(params.seed, NAME, arch, width)
-            seeds[f"{arch} N={width}"] = seed
-            res = angle_table(arch, depth, float(s["theta0"]), width, int(s["seeds"]), seed=seed, every=every,
-                              finite_width=True)
+            seeds[f"{arch} N={width}"] = derive_seed(params.seed, NAME, arch, width)
+            res = next(results)
             for r in res["rows"]:
                 if r["l"] == 0 or r["theta_theory"] is None:
                     continue
