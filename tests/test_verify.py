@@ -39,6 +39,7 @@ def test_verify_quick_passes_and_writes_both_files(quick_report):
     assert set(report["calibration"]) >= {"power", "false_alarm_rate", "mutants"}
     text = (out / "report.md").read_text()
     assert "## Published claims" in text and "## Calibration" in text
+    assert "verify --calibrate 210" in text  # where the false-alarm rate per check is measured
 
 
 def test_verify_refuses_foreign_files_before_any_work(tmp_path, capsys):
@@ -133,3 +134,13 @@ def test_verify_calibrate_writes_only_the_calibration(tmp_path):
     assert cal["checks_run"] == 24 and cal["settings"]["repeats"] == 1
     assert f"{cal['false_alarms']} false alarms in {cal['checks_run']} checks" in done.stdout
     assert f"{cal['false_alarms']} of {cal['checks_run']} checks" in (out / "calibration.md").read_text()
+
+
+def test_full_mode_calibration_is_small_and_its_report_points_to_the_rate_run():
+    """verify --full judges every mutant on the first battery with a few repeats; the false-alarm
+    rate (>= 5000 checks) is `verify --calibrate RATE_REPEATS`, which report.md names."""
+    from anglefish.verify.report import FULL, RATE_REPEATS, _rate_pointer
+
+    assert 1 <= FULL.calibration_repeats < RATE_REPEATS and 24 * RATE_REPEATS >= 5000
+    line = _rate_pointer({"checks_run": 120, "settings": {"repeats": 5}})
+    assert "120 checks (5 repeats" in line and f"verify --calibrate {RATE_REPEATS}" in line

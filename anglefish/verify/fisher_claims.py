@@ -281,7 +281,7 @@ def fisher_point(arch: str, bn: str | None, depth: int, width: int, samples: int
 def _fisher_units(arch: str, bn: str | None, sim: SimulationSettings, seed: int) -> list:
     return [unit(fisher_point, arch=arch, bn=bn, depth=depth, width=sim.fisher_width, samples=sim.fisher_samples,
                  seeds=sim.fisher_seeds, seed=seed, labels=["fisher-claims", arch, bn, depth],
-                 cost=sim.fisher_seeds * depth * (sim.fisher_width / 128) ** 2 * 0.05)
+                 cost=sim.fisher_seeds * depth * (sim.fisher_width / 128) ** 2 * 0.2)  # ~50 per CPU second (verify.work)
             for depth in sim.depths]
 
 
