@@ -314,7 +314,7 @@ def _claim(cid: str, statement: str, readings: list, method: str) -> dict:
 
 
 #: the depths of verify --full's generalization studies (None: those of ``numeric.generalization.FULL``)
-FULL_DEPTHS = None
+FULL_DEPTHS = (1, 2, 4, 6, 10)
 
 
 def _overrides(quick: bool) -> dict:
