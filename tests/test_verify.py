@@ -144,3 +144,20 @@ def test_full_mode_calibration_is_small_and_its_report_points_to_the_rate_run():
     assert 1 <= FULL.calibration_repeats < RATE_REPEATS and 24 * RATE_REPEATS >= 5000
     line = _rate_pointer({"checks_run": 120, "settings": {"repeats": 5}})
     assert "120 checks (5 repeats" in line and f"verify --calibrate {RATE_REPEATS}" in line
+
+
+def test_full_mode_series_run_at_their_stated_depths():
+    """--full's learning-rate series run at FULL_SIMULATION.rate_depths and its generalization studies at
+    FULL_DEPTHS (README: the verdicts are those of the denser settings); quick mode is unchanged."""
+    from anglefish.numeric.generalization import FULL as GAP_FULL
+    from anglefish.verify.fisher_claims import FULL_SIMULATION, QUICK_SIMULATION, simulation_units
+    from anglefish.verify.generalization_claims import FULL_DEPTHS, generalization_claim_units
+
+    lr = [u.kwargs["depth"] for u in simulation_units(FULL_SIMULATION) if u.function.endswith(":lr_point")]
+    assert sorted(set(lr)) == sorted(FULL_SIMULATION.rate_depths) and len(lr) == 3 * len(FULL_SIMULATION.rate_depths)
+    assert QUICK_SIMULATION.rate_depths == QUICK_SIMULATION.depths
+    full = {u.kwargs["depth"] for u in generalization_claim_units(quick=False)}
+    assert full == set(FULL_DEPTHS) and full < set(GAP_FULL["depths"])
+    from anglefish.numeric.generalization import QUICK as GAP_QUICK
+
+    assert {u.kwargs["depth"] for u in generalization_claim_units(quick=True)} == set(GAP_QUICK["depths"])
