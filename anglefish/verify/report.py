@@ -37,7 +37,7 @@ QUICK_FISHER = dict(depths=(2, 5), width=128, samples=32, seeds=32)
 #: repeats of the calibration battery in ``verify --full``: enough to judge every mutant (on the first
 #: battery) and to show the correct theory's false alarms on 24 x this many checks; the false-alarm RATE
 #: per check (>= 5000 checks) is measured by ``verify --calibrate R`` (:func:`run_calibration`), a run of
-#: its own (--full used to run 100 repeats, 2400 checks: the largest part of its time)
+#: its own (--full used to run 100 repeats, 2400 checks: more than a third of its CPU time)
 FULL_CALIBRATION_REPEATS = 5
 #: the number of repeats of ``verify --calibrate`` that gives >= 5000 checks (24 per repeat)
 RATE_REPEATS = 210
