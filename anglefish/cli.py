@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "false-alarm rate, and write report.md and report.json.", epilog=EPILOG_VERIFY)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="the default")
-    g.add_argument("--full", action="store_true", help="wider, more seeds, 100 calibration repeats (see README)")
+    g.add_argument("--full", action="store_true", help="wider, more seeds, 5 calibration repeats, the Fisher mutants (see README)")
     g.add_argument("--calibrate", type=V._type(V.parse_int, "--calibrate", 1), default=None, metavar="R",
                    help="only the calibration, with R repeats (24 checks each; 210 give >= 5000), written as "
                         "calibration.md and calibration.json")

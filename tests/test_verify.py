@@ -39,6 +39,7 @@ def test_verify_quick_passes_and_writes_both_files(quick_report):
     assert set(report["calibration"]) >= {"power", "false_alarm_rate", "mutants"}
     text = (out / "report.md").read_text()
     assert "## Published claims" in text and "## Calibration" in text
+    assert "verify --calibrate 210" in text  # where the false-alarm rate per check is measured
 
 
 def test_verify_refuses_foreign_files_before_any_work(tmp_path, capsys):
@@ -133,3 +134,30 @@ def test_verify_calibrate_writes_only_the_calibration(tmp_path):
     assert cal["checks_run"] == 24 and cal["settings"]["repeats"] == 1
     assert f"{cal['false_alarms']} false alarms in {cal['checks_run']} checks" in done.stdout
     assert f"{cal['false_alarms']} of {cal['checks_run']} checks" in (out / "calibration.md").read_text()
+
+
+def test_full_mode_calibration_is_small_and_its_report_points_to_the_rate_run():
+    """verify --full judges every mutant on the first battery with a few repeats; the false-alarm
+    rate (>= 5000 checks) is `verify --calibrate RATE_REPEATS`, which report.md names."""
+    from anglefish.verify.report import FULL, RATE_REPEATS, _rate_pointer
+
+    assert 1 <= FULL.calibration_repeats < RATE_REPEATS and 24 * RATE_REPEATS >= 5000
+    line = _rate_pointer({"checks_run": 120, "settings": {"repeats": 5}})
+    assert "120 checks (5 repeats" in line and f"verify --calibrate {RATE_REPEATS}" in line
+
+
+def test_full_mode_series_run_at_their_stated_depths():
+    """--full's learning-rate series run at FULL_SIMULATION.rate_depths and its generalization studies at
+    FULL_DEPTHS (README: the verdicts are those of the denser settings); quick mode is unchanged."""
+    from anglefish.numeric.generalization import FULL as GAP_FULL
+    from anglefish.verify.fisher_claims import FULL_SIMULATION, QUICK_SIMULATION, simulation_units
+    from anglefish.verify.generalization_claims import FULL_DEPTHS, generalization_claim_units
+
+    lr = [u.kwargs["depth"] for u in simulation_units(FULL_SIMULATION) if u.function.endswith(":lr_point")]
+    assert sorted(set(lr)) == sorted(FULL_SIMULATION.rate_depths) and len(lr) == 3 * len(FULL_SIMULATION.rate_depths)
+    assert QUICK_SIMULATION.rate_depths == QUICK_SIMULATION.depths
+    full = {u.kwargs["depth"] for u in generalization_claim_units(quick=False)}
+    assert full == set(FULL_DEPTHS) and full < set(GAP_FULL["depths"])
+    from anglefish.numeric.generalization import QUICK as GAP_QUICK
+
+    assert {u.kwargs["depth"] for u in generalization_claim_units(quick=True)} == set(GAP_QUICK["depths"])
