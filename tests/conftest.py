@@ -8,9 +8,15 @@ from hypothesis import HealthCheck, settings
 # A fresh disk cache of derivations (anglefish/theory/cache.py) for this test session, shared with
 # the CLI subprocesses the tests start (they inherit the environment) and removed at exit: no test
 # reads a result that an earlier run or the user's own cache left behind.
-_CACHE_DIR = tempfile.mkdtemp(prefix="anglefish-test-cache-")
+# Under pytest-xdist the controller makes the directory and removes it at its exit; its workers
+# inherit it (they start after this file is loaded), so a derivation one worker made is read by the other.
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("ANGLEFISH_TEST_SESSION_CACHE"):
+    _CACHE_DIR = os.environ["ANGLEFISH_TEST_SESSION_CACHE"]
+else:
+    _CACHE_DIR = tempfile.mkdtemp(prefix="anglefish-test-cache-")
+    os.environ["ANGLEFISH_TEST_SESSION_CACHE"] = _CACHE_DIR
+    atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
 os.environ["ANGLEFISH_CACHE_DIR"] = _CACHE_DIR
-atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
 
 # 'ci': derandomized and bounded, so CI is reproducible and quick; 'dev': more examples.
 settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None,
