@@ -147,17 +147,17 @@ def test_full_mode_calibration_is_small_and_its_report_points_to_the_rate_run():
 
 
 def test_full_mode_series_run_at_their_stated_depths():
-    """--full's learning-rate series run at FULL_SIMULATION.rate_depths and its generalization studies at
-    FULL_DEPTHS (README: the verdicts are those of the denser settings); quick mode is unchanged."""
+    """--full's learning-rate series run at FULL_SIMULATION.rate_depths; its generalization studies are
+    figG1's (numeric.generalization FULL / QUICK: one run serves the claims and the figure)."""
     from anglefish.numeric.generalization import FULL as GAP_FULL
+    from anglefish.numeric.generalization import QUICK as GAP_QUICK
+    from anglefish.paper_figures import figg1
     from anglefish.verify.fisher_claims import FULL_SIMULATION, QUICK_SIMULATION, simulation_units
-    from anglefish.verify.generalization_claims import FULL_DEPTHS, generalization_claim_units
+    from anglefish.verify.generalization_claims import generalization_claim_units
 
     lr = [u.kwargs["depth"] for u in simulation_units(FULL_SIMULATION) if u.function.endswith(":lr_point")]
     assert sorted(set(lr)) == sorted(FULL_SIMULATION.rate_depths) and len(lr) == 3 * len(FULL_SIMULATION.rate_depths)
     assert QUICK_SIMULATION.rate_depths == QUICK_SIMULATION.depths
-    full = {u.kwargs["depth"] for u in generalization_claim_units(quick=False)}
-    assert full == set(FULL_DEPTHS) and full < set(GAP_FULL["depths"])
-    from anglefish.numeric.generalization import QUICK as GAP_QUICK
-
-    assert {u.kwargs["depth"] for u in generalization_claim_units(quick=True)} == set(GAP_QUICK["depths"])
+    for quick, expected in ((False, GAP_FULL), (True, GAP_QUICK)):
+        assert {u.kwargs["depth"] for u in generalization_claim_units(quick=quick)} == set(expected["depths"])
+    assert "depths 1, 2, 4, 6, 10," in figg1.__doc__ and GAP_FULL["depths"] == [1, 2, 4, 6, 10]

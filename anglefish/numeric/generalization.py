@@ -64,7 +64,7 @@ from .training import gradient_descent
 
 TASKS = ("teacher", "digits")
 #: the study's defaults; QUICK overrides them in quick mode (seconds)
-FULL = {"task": "teacher", "activations": list(ACTIVATIONS), "kinds": list(KINDS), "depths": [1, 2, 3, 4, 6, 8, 10],
+FULL = {"task": "teacher", "activations": list(ACTIVATIONS), "kinds": list(KINDS), "depths": [1, 2, 4, 6, 10],
         "dim": 16, "ns": [8, 64], "seeds": 16, "steps": 1000, "checkpoints": [0, 10, 30, 100, 300, 1000],
         "lr_factor": 1.0, "noise": 0.5, "n_test": 1000, "stability": True}
 QUICK = {"depths": [1, 3], "dim": 8, "ns": [4, 32], "seeds": 16, "steps": 200, "checkpoints": [0, 10, 30, 100, 200],

@@ -25,8 +25,9 @@ step budget.  Four panels: rows linear / ReLU, columns n < d / n > d.  Log y.
   initialisation of each network, median over replicates (Lip^2 = max_i r_i^2 K_ii).
 
 Settings (``FULL`` / ``QUICK`` of :mod:`anglefish.numeric.generalization`, any key overridable):
-full -- depths 1, 2, 3, 4, 6, 8, 10, d = 16, n = 8 and 64, 16 replicates, 1000 steps (about
-3 CPU-minutes, 6 minutes of wall time on two shared cores); quick -- depths 1 and 3, d = 8, n = 4
+full -- depths 1, 2, 4, 6, 10, d = 16, n = 8 and 64, 16 replicates, 1000 steps (the settings of
+``verify --full``'s generalization claims, whose verdicts depths 3 and 8 did not change; about 2
+CPU-minutes, 3 with depths 3 and 8); quick -- depths 1 and 3, d = 8, n = 4
 and 32, 16 replicates, 200 steps (about 3 s of CPU).
 """
 from __future__ import annotations

@@ -313,15 +313,6 @@ def _claim(cid: str, statement: str, readings: list, method: str) -> dict:
     }
 
 
-#: the depths of verify --full's generalization studies (None: those of ``numeric.generalization.FULL``)
-FULL_DEPTHS = (1, 2, 4, 6, 10)
-
-
-def _overrides(quick: bool) -> dict:
-    """The teacher study's settings beside ``FULL`` / ``QUICK`` of :mod:`anglefish.numeric.generalization`."""
-    return {} if quick or FULL_DEPTHS is None else {"depths": list(FULL_DEPTHS)}
-
-
 def _digits_overrides(quick: bool) -> dict:
     """The digits study's settings: the teacher study's at the largest n only (the n >= d readings)."""
     from ..numeric.generalization import FULL, QUICK
@@ -329,7 +320,7 @@ def _digits_overrides(quick: bool) -> dict:
     s = dict(FULL)
     if quick:
         s.update(QUICK)
-    return {**_overrides(quick), "task": "digits", "ns": [max(s["ns"])]}
+    return {"task": "digits", "ns": [max(s["ns"])]}
 
 
 def generalization_claim_units(quick: bool = True, seed: int = 0) -> list:
@@ -338,7 +329,7 @@ def generalization_claim_units(quick: bool = True, seed: int = 0) -> list:
     from .work import rescaled
 
     # their hints are on a scale 17 x smaller than the verification's (measured: .work's docstring)
-    return rescaled(gap_study_units(quick, seed, **_overrides(quick))
+    return rescaled(gap_study_units(quick, seed)
                     + gap_study_units(quick, seed, **_digits_overrides(quick)), 17.0)
 
 
@@ -355,14 +346,13 @@ def generalization_claims(quick: bool = True, seed: int = 0, progress=None) -> l
     s = dict(FULL)
     if quick:
         s.update(QUICK)
-    s.update(_overrides(quick))
     units = len(s["activations"]) * len(s["kinds"]) * len(s["depths"]) * len(s["ns"])
     total = units + units // len(s["ns"])
 
     def tick(offset):
         return None if progress is None else (lambda i, _: progress(offset + i, total))
 
-    teacher = gap_study(quick=quick, seed=seed, progress=tick(0), **_overrides(quick))
+    teacher = gap_study(quick=quick, seed=seed, progress=tick(0))
     digits = gap_study(quick=quick, seed=seed, progress=tick(units), **_digits_overrides(quick))
     linear_names = ["linear, trained to convergence, n >= d", "linear, trained to convergence, n < d",
                     "linear, fixed step budget, n >= d", "linear, PL constant alone: 1/(mu n)",
