@@ -397,3 +397,20 @@ def test_monotone_threshold_brackets_are_checked_runs():
     assert np.isfinite(div) and diverges(div)
     if div > out["measured_eta_upper"]:
         assert not diverges(div / 1.05 * (1 - 1e-9))
+
+
+@pytest.mark.parametrize("arch,bn", [("mlp", None), ("resnet-bn", None), ("resnet-bn", "batch")])
+def test_ntk_grams_equal_ntk_gram_of_each_subset(arch, bn):
+    """ntk_grams forms several subsets' Grams from one pass: each equals ntk_gram of that subset alone,
+    bit for bit (the same terms summed in the same order)."""
+    from anglefish.numeric.fisher import draw_inputs, init_params, ntk_gram, ntk_grams
+
+    rngs = [np.random.default_rng(s) for s in (3, 4)]
+    x = draw_inputs(12, 5, rngs)
+    params = init_params(arch, 3, 12, 12, rngs, bn=bn)
+    subsets = ["all", "layer:0", "layer:readout", "layer:last", "layer:1"]
+    grams = ntk_grams(arch, params, x, subsets)
+    assert list(grams) == subsets
+    for sub in subsets:
+        np.testing.assert_array_equal(grams[sub], ntk_gram(arch, params, x, sub))
+    assert not np.array_equal(grams["layer:0"], grams["layer:1"])

@@ -75,7 +75,7 @@ from .network import (
 BATCH_BN_MAX_BYTES = 8 * 2**30
 
 __all__ = ["PASS_MEMORY", "Params", "SAMPLERS", "WEIGHT_MEMORY", "init_params", "draw_inputs", "network_outputs",
-           "ntk_gram", "fisher_spectrum", "parse_subset", "projected_gram", "projected_pass_bytes", "check_int",
+           "ntk_gram", "ntk_grams", "fisher_spectrum", "parse_subset", "projected_gram", "projected_pass_bytes", "check_int",
            "uses_batch_bn"]
 
 
@@ -232,68 +232,93 @@ def ntk_gram(arch: Architecture | str, params: Params, x: np.ndarray, subset: st
     K = sum_W (Delta_W^T Delta_W) o (H_W^T H_W) + H_L^T H_L; with batch BN from the Jacobian of
     all T outputs (T backward passes at once).
     """
+    return ntk_grams(arch, params, x, (subset,))[subset]
+
+
+def ntk_grams(arch: Architecture | str, params: Params, x: np.ndarray, subsets) -> dict:
+    """{subset: :func:`ntk_gram` (arch, params, x, subset)} for several subsets from ONE forward and
+    one backward pass of the networks (each subset's Gram sums the same terms in the same order as
+    :func:`ntk_gram` alone: the same numbers)."""
     arch = get_architecture(arch)
     if not isinstance(params, Params):
         raise AnglefishError(f"params must come from init_params, got {type(params).__name__}")
     if arch is not params.arch and (arch.name != params.arch.name or arch.block != params.arch.block):
         raise AnglefishError(f"params were drawn for architecture '{params.arch.name}', not '{arch.name}'")
-    blocks, readout = parse_subset(subset, params.depth)
+    subsets = list(dict.fromkeys(subsets))
+    selections = [parse_subset(sub, params.depth) for sub in subsets]
     x = _check_inputs(params, x)
-    if uses_batch_bn(params.arch, params.bn) and blocks:
+    if uses_batch_bn(params.arch, params.bn) and any(blocks for blocks, _ in selections):
         # full Jacobian: memory O(T^2 N) per seed, so one seed at a time
         _check_batch_bn_memory(x.shape[2], params.width, params.in_dim, params.dtype)
-        return np.concatenate([_gram(params.select(s), x[s:s + 1], blocks, readout, True)
-                               for s in range(params.seeds)])
-    return _gram(params, x, blocks, readout, False)
+        per_seed = [_grams(params.select(s), x[s:s + 1], selections, True) for s in range(params.seeds)]
+        return {sub: np.concatenate([g[i] for g in per_seed]) for i, sub in enumerate(subsets)}
+    return dict(zip(subsets, _grams(params, x, selections, False)))
 
 
-def _gram(params: Params, x: np.ndarray, blocks, readout: bool, batch_bn: bool) -> np.ndarray:
+def _grams(params: Params, x: np.ndarray, selections, batch_bn: bool) -> list:
     h_l, caches, f = _forward_network(params, x)
 
     def pull_back(g, on_dense, lowest_block):
         return _backward_network(params, caches, g, on_dense, lowest_block)
 
-    return _gram_of_pass(h_l, f, params.readout, params.owners, pull_back, blocks, readout, batch_bn)
+    return _grams_of_pass(h_l, f, params.readout, params.owners, pull_back, selections, batch_bn)
 
 
 def _gram_of_pass(h_l, f, v, owners, pull_back, blocks, readout: bool, batch_bn: bool) -> np.ndarray:
     """K from one forward pass (top values h_l (S, N_L, T), outputs f (S, T), readout v (S, N_L))
     and ``pull_back(g, on_dense, lowest_block)``, the backward pass of the same networks."""
+    return _grams_of_pass(h_l, f, v, owners, pull_back, [(blocks, readout)], batch_bn)[0]
+
+
+def _grams_of_pass(h_l, f, v, owners, pull_back, selections, batch_bn: bool) -> list:
+    """One K per selection (blocks, readout) (:func:`_gram_of_pass`), all from one backward pass."""
     if not np.all(np.isfinite(f)):
         raise AnglefishError("the network's outputs overflowed (not finite); use a smaller depth")
     s, t = f.shape
-    k = np.zeros((s, t, t))
-    if readout:
-        k += np.matmul(h_l.transpose(0, 2, 1), h_l)
-    if not blocks:
-        return k
+    ks = [np.zeros((s, t, t)) for _ in selections]
+    for k, (_, readout) in zip(ks, selections):
+        if readout:
+            k += np.matmul(h_l.transpose(0, 2, 1), h_l)
+    lowest = [min(blocks) for blocks, _ in selections if blocks]
+    if not lowest:
+        return ks
+
+    def targets(index):
+        return [k for k, (blocks, _) in zip(ks, selections) if owners[index] in blocks]
+
     if batch_bn:
         # g[s, r, :, a] = d f(x_r) / d h_L(x_a) = v delta_ra: the T backward passes at once
         g = v[:, None, :, None] * np.eye(t, dtype=v.dtype)[None, :, None, :]
 
         def on_dense(index, h, grad):
             # K^W_rq = sum_{a,b} (G_r^T G_q)_ab (H^T H)_ab, G_r = grad[:, r] (N_out x T)
-            if owners[index] not in blocks:
+            into = targets(index)
+            if not into:
                 return
             a = np.matmul(h.transpose(0, 2, 1), h)  # (S, T, T) Gram of the inputs to W
             ga = np.matmul(grad, a[:, None])  # (S, R, N, T)
             flat = grad.reshape(s, t, -1)
-            k[...] += np.matmul(flat, ga.reshape(s, t, -1).transpose(0, 2, 1))
+            term = np.matmul(flat, ga.reshape(s, t, -1).transpose(0, 2, 1))
+            for k in into:
+                k += term
     else:
         # one backward pass of sum_t f(x_t): column t of the cotangent is df(x_t)/d(.)(x_t)
         g = np.broadcast_to(v[:, None, :, None], (s, 1, v.shape[1], t))
 
         def on_dense(index, h, grad):
             # K^W = (Delta^T Delta) o (H^T H)
-            if owners[index] not in blocks:
+            into = targets(index)
+            if not into:
                 return
             d = grad[:, 0]
-            k[...] += np.matmul(d.transpose(0, 2, 1), d) * np.matmul(h.transpose(0, 2, 1), h)
+            term = np.matmul(d.transpose(0, 2, 1), d) * np.matmul(h.transpose(0, 2, 1), h)
+            for k in into:
+                k += term
     with np.errstate(over="ignore", invalid="ignore"):
-        pull_back(g, on_dense, min(blocks))
-    if not np.all(np.isfinite(k)):
+        pull_back(g, on_dense, min(lowest))
+    if not all(np.all(np.isfinite(k)) for k in ks):
         raise AnglefishError("the NTK Gram overflowed (not finite); use a smaller depth")
-    return k
+    return ks
 
 
 def projected_gram(arch: Architecture | str, depth: int, width: int, x: np.ndarray, rngs: list,

@@ -333,7 +333,7 @@ def fisher_dense_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, s
     generator, exactly as :func:`anglefish.numeric.fisher.fisher_spectrum` draws it) and its Gram
     restricted to each subset.  Remembered per process (several theories are judged on the same
     networks: the contract, the calibration's mutants)."""
-    from ..numeric.fisher import draw_inputs, init_params, ntk_gram
+    from ..numeric.fisher import draw_inputs, init_params, ntk_grams
 
     arch = get_architecture(arch)
     key = (arch.name, repr(arch.block), depth, width, samples, seeds, seed)
@@ -349,8 +349,9 @@ def fisher_dense_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, s
         for g in rngs:  # one network at a time: memory of one network's weights
             x = draw_inputs(n, samples, [g])
             params = init_params(arch, depth, n, n, [g])
+            grams = ntk_grams(arch, params, x, subsets)  # one forward and one backward pass for all subsets
             for sub in subsets:
-                gram = ntk_gram(arch, params, x, sub)[0]
+                gram = grams[sub][0]
                 n_params[sub] = params.n_params(sub)
                 lam[sub].append(float(np.linalg.eigvalsh(gram / samples)[-1]))
                 mean[sub].append(float(np.trace(gram) / (samples * n_params[sub])))
