@@ -88,3 +88,19 @@ def test_angle_of_recognises_cosine():
     assert angle_of(sp.cos(THETA)) == THETA
     x = sp.Symbol("x")
     assert angle_of(x) == sp.acos(x)
+
+
+@pytest.mark.parametrize("slopes", [(1, 0), (sp.Rational(3, 2), 0), (1, sp.Rational(1, 10)), (1, 1)])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_piecewise_linear_numpy_derivative_is_the_slope_of_each_side(slopes, dtype):
+    """numpy_dphi: slope_pos where z > 0, slope_neg elsewhere (z = 0 and nan included), in z's dtype."""
+    import numpy as np
+
+    from anglefish.theory.activations import PiecewiseLinear
+
+    act = PiecewiseLinear("test-slopes", *slopes)
+    z = np.array([[-2.0, -0.0, 0.0, 1e-300, 3.0, np.nan]], dtype=dtype)
+    expected = np.where(z > 0, float(slopes[0]), float(slopes[1])).astype(dtype)
+    got = act.numpy_dphi()(z)
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, expected)
