@@ -2,7 +2,9 @@
 finds what the exhaustive search (every grid ratio, every interior point, every run to the end) finds,
 also where the rise flags switch more than once inside a bracket (a bisection does not; divergence is
 bisected); its runs give the flags of batched_runs; the divergence bisection gives the same thresholds
-in float32 as in float64 on these problems (benchmarks/lr.py shows it on larger ones)."""
+in float32 as in float64 on these problems (benchmarks/lr.py shows it on larger ones); the guarded float32
+rise runs give the flags of float64 runs wherever they are not marginal, and the search with them the
+thresholds and non_monotone counts of the float64 search."""
 import numpy as np
 import pytest
 
@@ -26,6 +28,40 @@ def test_the_search_finds_what_the_exhaustive_search_finds(problem):
     slow = training._thresholds_exhaustive(*drawn, seed, *SETTINGS)
     assert fast["per_init"] == slow["per_init"]
     assert fast["summary"] == slow["summary"]
+
+
+def test_guarded_float32_rise_runs_give_the_float64_search(problem):
+    seed, drawn = problem
+    stats = {}
+    guarded = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64, stats=stats)
+    wide = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64, rise_dtype=np.float64)
+    assert guarded["per_init"] == wide["per_init"]
+    assert stats["rise grid"] > 0 and stats["rise bracket"] > 0  # the float32 rise runs did run
+
+
+def test_marginal_rise_runs_are_run_again_in_float64(problem, monkeypatch):
+    """With a bound so wide that no float32 step is decided, every rise run is run again in float64:
+    the search then is the float64 search (the re-run path gives its flags)."""
+    seed, drawn = problem
+    monkeypatch.setattr(training, "RISE_GUARD", 1e9)
+    stats = {}
+    guarded = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64, stats=stats)
+    wide = training._thresholds(*drawn, seed, *SETTINGS, divergence_dtype=np.float64, rise_dtype=np.float64)
+    assert guarded["per_init"] == wide["per_init"]
+    assert stats["rise reruns"] >= len(training.THRESHOLD_GRID)  # the whole rise grid at least
+
+
+def test_guarded_float32_rise_flags_are_the_float64_flags_where_decided():
+    arch, params, x, y = _draw_problem("resnet", 3, 48, 16, 7, "teacher", None, np.float64, 2)
+    lam = np.linalg.eigvalsh(training.ntk_gram(arch, params, x) / 16)[:, -1]
+    ratios = np.exp(np.linspace(np.log(0.4), np.log(3.0), 24))
+    nets = np.tile([0, 1], 12)
+    etas = 2 * ratios / lam[nets]
+    wide = _decide(params, x, y, nets, etas, 40, "rise", 1e3, np.float64)
+    flags, marginal = _decide(params, x, y, nets, etas, 40, "rise", 1e3, np.float32, guarded=True)
+    assert flags[~marginal].tolist() == wide[~marginal].tolist()
+    assert not flags[marginal].any()
+    assert 0 < wide[~marginal].sum() < (~marginal).sum()  # both answers decided: not vacuous
 
 
 def test_float32_divergence_bisection_gives_the_float64_thresholds(problem):
