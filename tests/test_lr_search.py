@@ -85,6 +85,19 @@ def test_a_bracket_whose_flags_switch_twice():
     assert abs(slow["per_init"]["ratio_monotone"][0] - 1.0219) < 1e-3
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("arch, depth, width, samples, seed", [
+    ("mlp", 10, 64, 32, 4),  # the largest float32 deviation measured by benchmarks/lr.py (a ReLU sign flip)
+    ("resnet", 5, 128, 32, 5), ("resnet-bn", 8, 96, 64, 9), ("resnet", 10, 128, 16, 8)])
+def test_guarded_search_on_larger_problems(arch, depth, width, samples, seed):
+    drawn = _draw_problem(arch, depth, width, samples, seed, "teacher", None, np.float64, 4)
+    settings = (50, "teacher", None, 15, 1e3, None)
+    guarded = training._thresholds(*drawn, seed, *settings, divergence_dtype=np.float64)
+    wide = training._thresholds(*drawn, seed, *settings, divergence_dtype=np.float64, rise_dtype=np.float64)
+    slow = training._thresholds_exhaustive(*drawn, seed, *settings)
+    assert guarded["per_init"] == wide["per_init"] == slow["per_init"]
+
+
 @pytest.mark.parametrize("question", ["rise", "divergence"])
 def test_early_stopping_runs_give_the_flags_of_full_runs(question):
     arch, params, x, y = _draw_problem("resnet", 2, 16, 8, 3, "teacher", None, np.float64, 2)
