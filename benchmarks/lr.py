@@ -17,6 +17,7 @@
     python benchmarks/lr.py            # all three (about 8 min of CPU on the 2-core VM)
     python benchmarks/lr.py --quick    # part 2 at N = 128 without the exhaustive search, part 3 on 4 problems
     python benchmarks/lr.py --no-cli   # without part 1
+    python benchmarks/lr.py --no-before  # part 2 without the exhaustive search
 """
 import argparse
 import os
@@ -100,6 +101,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="width 128, no exhaustive search, 4 small problems")
     ap.add_argument("--no-cli", action="store_true", help="skip timing the command")
+    ap.add_argument("--no-before", action="store_true", help="part 2 without the exhaustive search (4 min of CPU)")
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     if not args.no_cli:
@@ -115,7 +117,8 @@ def main():
         stats = {}
         t_new, new = search(training._thresholds, problem, 3, stats=stats)
         t_64, wide = search(training._thresholds, problem, 3, **FLOAT64)
-        t_old, old = (None, None) if args.quick else search(training._thresholds_exhaustive, problem, 3)
+        skip = args.quick or args.no_before
+        t_old, old = (None, None) if skip else search(training._thresholds_exhaustive, problem, 3)
     print(f"resnet L=5 N={width} T=32 inits=4 seed=3 steps=50, CPU seconds in this process (one BLAS thread):")
     if old is not None:
         print(f"    exhaustive float64 (before issue 14) {t_old:.2f} s  ({t_old / t_new:.2f}x now)")
