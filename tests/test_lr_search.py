@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from anglefish.numeric import training
+from anglefish.numeric.network import one_blas_thread
 from anglefish.numeric.training import _decide, _draw_problem, batched_runs
 
 SETTINGS = (30, "teacher", None, 15, 1e3, None)  # steps, targets, bn, refine, divergence_factor, progress
@@ -78,8 +79,9 @@ def test_a_bracket_whose_flags_switch_twice():
     some larger points; a bisection over the bracket returned 1.139, the first rise is 1.022."""
     drawn = _draw_problem("resnet-bn", 5, 256, 64, 0, "teacher", None, np.float64, 1, 1)
     settings = (50, "teacher", None, 15, 1e3, None)
-    fast = training._thresholds(*drawn, 0, *settings)
-    slow = training._thresholds_exhaustive(*drawn, 0, *settings)
+    with one_blas_thread():
+        fast = training._thresholds(*drawn, 0, *settings)
+        slow = training._thresholds_exhaustive(*drawn, 0, *settings)
     assert fast["per_init"]["ratio_monotone"] == slow["per_init"]["ratio_monotone"]
     assert fast["per_init"]["non_monotone_monotone"] == [0]  # the grid alone does not show it
     assert abs(slow["per_init"]["ratio_monotone"][0] - 1.0219) < 1e-3
@@ -92,9 +94,10 @@ def test_a_bracket_whose_flags_switch_twice():
 def test_guarded_search_on_larger_problems(arch, depth, width, samples, seed):
     drawn = _draw_problem(arch, depth, width, samples, seed, "teacher", None, np.float64, 2)
     settings = (50, "teacher", None, 15, 1e3, None)
-    guarded = training._thresholds(*drawn, seed, *settings, divergence_dtype=np.float64)
-    wide = training._thresholds(*drawn, seed, *settings, divergence_dtype=np.float64, rise_dtype=np.float64)
-    slow = training._thresholds_exhaustive(*drawn, seed, *settings)
+    with one_blas_thread():  # as threshold_block runs it (two BLAS threads are many times slower on a busy machine)
+        guarded = training._thresholds(*drawn, seed, *settings, divergence_dtype=np.float64)
+        wide = training._thresholds(*drawn, seed, *settings, divergence_dtype=np.float64, rise_dtype=np.float64)
+        slow = training._thresholds_exhaustive(*drawn, seed, *settings)
     assert guarded["per_init"] == wide["per_init"] == slow["per_init"]
 
 
