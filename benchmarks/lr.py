@@ -134,7 +134,7 @@ def main():
 
     problems = PROBLEMS[:4] if args.quick else PROBLEMS
     print("the current search against the float64 search and the exhaustive search (thresholds, non_monotone):")
-    agree, worst = 0, 0.0
+    agree, agree_monotone, worst = 0, 0, 0.0
     for arch, depth, n, t, seed in problems:
         with one_blas_thread():
             drawn = training._draw_problem(arch, depth, n, t, seed, "teacher", None, np.float64, 4)
@@ -144,13 +144,19 @@ def main():
             t_old, old = search(training._thresholds_exhaustive, drawn, seed)
             c = deviation(arch, depth, n, t, seed)
         ok = same(new, wide) and same(new, old)
+        mono = all(new[k] == wide[k] == old[k] for k in ("ratio_monotone", "non_monotone_monotone"))
         agree += ok
+        agree_monotone += mono
         worst = max(worst, c)
         print(f"    {arch:<9} L={depth:<2} N={n:<4} T={t:<3} seed {seed:<2}: monotone {fmt(new['ratio_monotone'])} "
-              f"divergence {fmt(new['ratio_divergence'])}  {'same' if ok else 'DIFFERENT'}; CPU now {t_new:.2f} s, "
+              f"divergence {fmt(new['ratio_divergence'])}  {'same' if ok else 'DIFFERENT'}"
+              + ("" if ok else f" (monotone {'same' if mono else 'DIFFERENT'}; divergence float64 "
+                                f"{fmt(wide['ratio_divergence'])}, exhaustive {fmt(old['ratio_divergence'])})")
+              + f"; CPU now {t_new:.2f} s, "
               f"float64 {t_64:.2f} s, exhaustive {t_old:.2f} s; float64 re-runs {stats['rise reruns']}; "
               f"float32 deviation {c:.3f} of the bound")
-    print(f"    {agree} of {len(problems)} problems give the same thresholds and non_monotone counts in all three; "
+    print(f"    {agree} of {len(problems)} problems give the same thresholds and non_monotone counts in all three, "
+          f"{agree_monotone} the same monotone thresholds and counts; "
           f"largest float32-vs-float64 loss deviation on the decided steps: {worst:.3f} of the guard's bound "
           f"({training.RISE_GUARD_REL:g} + {training.RISE_GUARD:g} u32 sqrt(L0/L))")
 
