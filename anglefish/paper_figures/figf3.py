@@ -79,27 +79,17 @@ def _depths(s: dict) -> list:
     return depths
 
 
-def _take(params, index: np.ndarray):
-    """The networks ``index`` (an integer or boolean array) of ``params``, as copies."""
-    from ..numeric.fisher import Params
-    from ..numeric.network import Weights
-
-    net = params.net
-    return Params(Weights(net.arch, net.depth, net.width, net.in_dim, [w[index] for w in net.weights],
-                          list(net.owners)), params.readout[index], params.bn)
-
-
 def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: int) -> np.ndarray:
     """Losses (steps + 1, R) of R gradient-descent runs from network 0 of ``params`` (inputs ``x``,
     targets ``y`` of that network), run r at learning rate ``etas[r]``, all runs in one array pass per
     step.  Per run exactly what :func:`~anglefish.numeric.training.gradient_descent` records for it
     alone: a non-finite loss is recorded as inf and that run stops (its later rows are nan; it leaves
     the pass); the others go on for all ``steps`` steps."""
-    from ..numeric.training import loss_and_gradient
+    from ..numeric.training import _cast, loss_and_gradient
 
     runs = len(etas)
     index = np.zeros(runs, dtype=int)
-    p = _take(params, index)
+    p = _cast(params, index, params.dtype)  # copies of network 0, one per run
     xs, ys = x[index], y[index]
     eta = np.asarray(etas, dtype=params.dtype)
     alive = np.arange(runs)
@@ -112,7 +102,7 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
             break
         if not finite.all():  # overflowed runs stop and leave the pass
             alive, eta, xs, ys = alive[finite], eta[finite], xs[finite], ys[finite]
-            p = _take(p, finite)
+            p = _cast(p, finite, p.dtype)
             gw, gv = [g[finite] for g in gw], gv[finite]
         with np.errstate(over="ignore", invalid="ignore"):
             for w, g in zip(p.weights, gw):
