@@ -86,11 +86,17 @@ def _canonical(value) -> str:
                              f"{err}") from None
 
 
+#: the scale of cost hints: about this many per CPU second of the unit on the 2-core development VM
+#: (measured per unit at commit 5374084 for the verification's units); hints on this scale let units of
+#: different kinds (Monte Carlo pairs, training studies, Fisher networks) be ordered longest first
+COST_PER_SECOND = 50.0
+
+
 @dataclass(frozen=True)
 class Unit:
     """One piece of work: ``function`` ("package.module:name", a module-level function) called with
-    ``kwargs`` (JSON-able).  ``cost`` is a relative run-time hint used only to start long units first;
-    ``label`` names the unit in messages.  Neither enters the result."""
+    ``kwargs`` (JSON-able).  ``cost`` is a run-time hint (on the scale :data:`COST_PER_SECOND`) used only
+    to start long units first; ``label`` names the unit in messages.  Neither enters the result."""
 
     function: str
     kwargs: dict = field(default_factory=dict)

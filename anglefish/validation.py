@@ -33,10 +33,10 @@ from .errors import AnglefishError
 INT_MAX = 2**63 - 1
 #: --max-depth: the laws are checked against the iterated map at most this deep
 MAX_CHECK_DEPTH = 10**6
-#: the choices of --sampler (angles), --bn and --targets, written out here so that building the parser
-#: (every --help, `anglefish list`) imports neither numeric nor theory (SymPy); the modules that interpret
-#: them hold the same tuples (numeric.simulate.SAMPLERS, theory.blocks.BN_KINDS, numeric.training.TARGETS:
-#: tests/test_cli_fast.py checks it)
+#: the choices of --sampler (angles), --bn and --targets: defined here, where building the parser (every
+#: --help, `anglefish list`) needs them without importing numeric or theory (SymPy); the modules that
+#: interpret them import them from here (numeric.simulate.SAMPLERS, theory.blocks.BN_KINDS,
+#: numeric.training.TARGETS)
 SAMPLERS = ("gram", "dense")
 BN_KINDS = ("population", "batch")
 TARGETS = ("teacher", "sign")

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-from anglefish import validation as V
 from anglefish.cli import COMMANDS
 
 HEAVY = ("sympy", "scipy", "matplotlib", "mpmath", "anglefish.theory")
@@ -66,13 +65,3 @@ def test_list_shows_an_arch_file_architecture_and_a_stale_snapshot_is_not_used(t
     assert snapshot_listing() is not None and snapshot_listing() != live_listing()  # the live one has mine-arch
     monkeypatch.setattr(snap, "FINGERPRINT", "stale")
     assert snapshot_listing() is None
-
-
-def test_the_flag_vocabulary_is_the_interpreters():
-    """validation.py writes the choices of --sampler/--bn/--targets out (no import of numeric/theory
-    when building the parser); they must be the tuples the code that reads them accepts."""
-    from anglefish.numeric.simulate import SAMPLERS
-    from anglefish.numeric.training import TARGETS
-    from anglefish.theory.blocks import BN_KINDS
-
-    assert (V.SAMPLERS, V.BN_KINDS, V.TARGETS) == (SAMPLERS, BN_KINDS, TARGETS)

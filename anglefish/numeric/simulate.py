@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS, block_value
-from ..validation import check_choice, check_dtype, check_int, recorded_depths
+from ..validation import SAMPLERS, check_choice, check_dtype, check_int, recorded_depths
 from .network import (
     draw_weights,
     log_rms,
@@ -42,7 +42,6 @@ from .network import (
     spawn_generators,
 )
 
-SAMPLERS = ("gram", "dense")
 
 
 @dataclass

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import AnglefishError
 from ..theory.architectures import Architecture, get_architecture
 from ..theory.blocks import BN_KINDS
-from ..validation import check_choice, check_dtype, check_int
+from ..validation import TARGETS, check_choice, check_dtype, check_int
 from .fisher import (
     Params,
     _backward_network,
@@ -42,7 +42,6 @@ from .fisher import (
 from ..seeds import generators
 from .network import Weights, one_blas_thread
 
-TARGETS = ("teacher", "sign")
 #: A step "raises the loss" when L_{k+1} > L_k (1 + RISE_RTOL) while L_k >= CONVERGED x L_0.
 #: Why the floor: the outputs f carry float64 rounding of order 1e-14 |f| after a deep forward
 #: pass, so once |f - y| ~ 1e-4 |f| (L ~ 1e-8 L_0) the computed loss has relative noise ~1e-10,

@@ -13,7 +13,7 @@ Settings:
 Until 2026-11 (issue 14) the full run had 64 seeds (105 s of CPU; 16 s now): the gap batch - population
 was positive at every depth > 0, 12-54 SE, and is 5-27 SE at 16 seeds (smallest at the first depth,
 theta0 = 1.5); population BN stays within 1.2 (64 seeds) and 1.5 (16 seeds) SE of the map at every
-depth.  One unit of work per input angle (:func:`angle`).
+depth.  One unit of work per input angle (:func:`units`).
 Time: full 16 s of CPU (one process, load 11: 230 s wall), quick about 2 s; single-threaded BLAS
 (every unit of work pins it): multi-threaded OpenBLAS on a busy 2-core machine made the full run ten
 times slower (the batch-32 Gram sampler does many small matrix products).
@@ -45,19 +45,14 @@ COLUMNS = {"theta0": "input angle of the pair (rad)", "l": "depth (blocks applie
            "gap": "theta_batch - theta_population", "gap_se": "SE of the gap (independent errors combined)"}
 
 
-def angle(arch: str, depth: int, theta0: float, width: int, seeds: int, batch: int, seed: int, every: int) -> dict:
-    """Both BN kinds at one input angle (:func:`~anglefish.numeric.compare_bn_kinds`; a unit of work)."""
-    from ..numeric import compare_bn_kinds
-
-    return compare_bn_kinds(arch, depth, theta0, width, seeds, batch=batch, seed=seed, every=every)
-
-
 def units(params: FigureParams) -> list:
-    """One :func:`angle` per input angle (:mod:`anglefish.units`), in the order of ``theta0s``."""
+    """One :func:`~anglefish.numeric.compare_bn_kinds` per input angle (:mod:`anglefish.units`), in the
+    order of ``theta0s``."""
+    from ..numeric import compare_bn_kinds
     from ..units import unit
 
     s = settings(params, FULL, QUICK)
-    return [unit(angle, arch=s["arch"], depth=int(s["depth"]), theta0=float(t0), width=int(s["width"]),
+    return [unit(compare_bn_kinds, arch=s["arch"], depth=int(s["depth"]), theta0=float(t0), width=int(s["width"]),
                  seeds=int(s["seeds"]), batch=int(s["batch"]), seed=derive_seed(params.seed, NAME, float(t0)),
                  every=int(s["every"]), cost=int(s["depth"]) * int(s["width"]) * int(s["seeds"]) / 1e3)
             for t0 in s["theta0s"]]

@@ -59,15 +59,10 @@ def _run(width: int, s: dict) -> tuple:
     return every * max(1, int(round(float(s["max_ratio"]) * width / every))), every
 
 
-def run(arch: str, depth: int, theta0: float, width: int, seeds: int, seed: int, every: int) -> dict:
-    """One Monte Carlo run (:func:`~anglefish.numeric.angle_table`, finite_width=True; a unit of work)."""
-    from ..numeric import angle_table
-
-    return angle_table(arch, depth, theta0, width, seeds, seed=seed, every=every, finite_width=True)
-
-
 def units(params: FigureParams) -> list:
-    """One :func:`run` per (architecture, width), in the order of the table (:mod:`anglefish.units`)."""
+    """One :func:`~anglefish.numeric.angle_table` (``finite_width=True``) per (architecture, width), in
+    the order of the table (:mod:`anglefish.units`)."""
+    from ..numeric import angle_table
     from ..units import arch_name, unit
 
     s = settings(params, FULL, QUICK)
@@ -75,8 +70,9 @@ def units(params: FigureParams) -> list:
     for arch in params.architectures():
         for width in s["widths"]:
             depth, every = _run(int(width), s)
-            out.append(unit(run, arch=arch_name(arch), depth=depth, theta0=float(s["theta0"]), width=int(width),
+            out.append(unit(angle_table, arch=arch_name(arch), depth=depth, theta0=float(s["theta0"]), width=int(width),
                             seeds=int(s["seeds"]), seed=derive_seed(params.seed, NAME, arch, int(width)), every=every,
+                            finite_width=True,
                             cost=depth * int(width) * int(s["seeds"]) / 1e6))
     return out
 

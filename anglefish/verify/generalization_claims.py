@@ -326,11 +326,8 @@ def _digits_overrides(quick: bool) -> dict:
 def generalization_claim_units(quick: bool = True, seed: int = 0) -> list:
     """The units of work of :func:`generalization_claims`: the runs of its teacher and digits studies."""
     from ..numeric.generalization import gap_study_units
-    from .work import rescaled
 
-    # their hints are on a scale 17 x smaller than the verification's (measured: .work's docstring)
-    return rescaled(gap_study_units(quick, seed)
-                    + gap_study_units(quick, seed, **_digits_overrides(quick)), 17.0)
+    return gap_study_units(quick, seed) + gap_study_units(quick, seed, **_digits_overrides(quick))
 
 
 def generalization_claims(quick: bool = True, seed: int = 0, progress=None) -> list[dict]:

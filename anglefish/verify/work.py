@@ -2,19 +2,15 @@
 contract suite, the claims and the calibration, with plain data in and out.
 
 Cost hints (:class:`anglefish.units.Unit` ``cost``, used only to start the longest units first) of
-every verification unit are on one scale, about 50 per CPU second of the unit on the 2-core development
-VM (measured per unit at commit 5374084): a Monte Carlo pair at depth 30 (width 1024, 512 networks) is
-about 0.5 s, a learning-rate point at depth 10 about 15 s, the calibration's Fisher networks about 18 s.
-Units made elsewhere with hints on another scale are brought to this one by :func:`rescaled`."""
+every verification unit are on the scale :data:`anglefish.units.COST_PER_SECOND` (measured per unit at
+commit 5374084): a Monte Carlo pair at depth 30 (width 1024, 512 networks) is about 0.5 s, a
+learning-rate point at depth 10 about 15 s, the calibration's Fisher networks about 18 s."""
 from __future__ import annotations
 
 from dataclasses import replace
 
-#: cost per CPU second of the hints below (module docstring)
-COST_PER_SECOND = 50.0
-
 from ..seeds import part_seed
-from ..units import Unit, arch_name, unit
+from ..units import COST_PER_SECOND, Unit, arch_name, unit
 
 
 def monte_carlo(arch: str, depth: int, theta0: float, width: int, seeds: int, seed: int, labels: list,
@@ -47,10 +43,4 @@ def fisher_unit(arch, depth: int, width: int, samples: int, seeds: int, seed: in
     # widths N and 2N: (N^2 + 4 N^2) weights a layer to draw (~1e-8 s each) and multiply by T inputs
 
 
-def rescaled(units: list, factor: float) -> list:
-    """``units`` with their cost hints multiplied by ``factor`` (to bring hints made on another scale to
-    this module's, see the module docstring); the payloads, hence the results, are unchanged."""
-    return [replace(u, cost=u.cost * factor) for u in units]
-
-
-__all__ = ["COST_PER_SECOND", "fisher_unit", "mc_unit", "monte_carlo", "rescaled"]
+__all__ = ["fisher_unit", "mc_unit", "monte_carlo"]

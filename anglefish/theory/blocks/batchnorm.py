@@ -8,9 +8,8 @@ import numpy as np
 import sympy as sp
 
 from ...errors import AnglefishError
+from ...validation import BN_KINDS as KINDS  # one vocabulary with the CLI's --bn (no SymPy there)
 from .base import Backward, Block, register_block
-
-KINDS = ("population", "batch")
 
 
 @register_block
