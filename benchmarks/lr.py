@@ -8,7 +8,10 @@
    both brackets, float64, every run for all its steps: ``_thresholds_exhaustive``), the float64 search
    with runs that stop once their answer is known (``_thresholds`` with float64 everywhere), and the
    search as it runs now (rise runs in guarded float32, divergence bisection in float32); their
-   thresholds and non_monotone counts, and the network-steps of each phase of the current search.
+   thresholds and non_monotone counts, and the network-steps of each phase of the current search; then
+   the CPU time of one network-step in float64 and in float32, measured here, and what the search's
+   network-steps would cost if every one of them ran in float32: a floor for any search that trains
+   as much (issue 14's 5 s target for the command is below it).
 3. On many smaller problems (mlp / resnet / resnet-bn, several depths, widths, T, seeds): the current
    search against the float64 search and the exhaustive one (thresholds and non_monotone counts), and
    the largest float32-vs-float64 loss deviation measured over the decided steps of the rise runs, as a
@@ -97,6 +100,34 @@ def deviation(arch, depth, width, samples, seed, inits=2):
     return worst
 
 
+def step_seconds(problem, dtype, runs: int = 8, steps: int = 10) -> float:
+    """CPU seconds of one network-step (forward, backward, update) of ``problem``'s networks in ``dtype``:
+    ``runs`` runs at a learning rate far below the threshold (no rise, no convergence: every run takes
+    every step), timed in this process with BLAS on one thread."""
+    arch, params, x, y = problem[:4]
+    nets = np.arange(runs) % params.seeds
+    count = {}
+    with one_blas_thread():
+        training._decide(params, x, y, nets[:1], np.array([1e-6]), 1, "rise", 1e3, dtype)  # warm-up
+        t = time.process_time()
+        training._decide(params, x, y, nets, np.full(runs, 1e-6), steps, "rise", 1e3, dtype, stats=count)
+        return (time.process_time() - t) / count["steps"]
+
+
+def floor(problem, stats: dict) -> None:
+    """What the current search's network-steps cost at the measured speed of one network-step, and the
+    least CPU any search with as many network-steps could take (all of them in float32)."""
+    inits = problem[1].seeds
+    s64, s32 = step_seconds(problem, np.float64), step_seconds(problem, np.float32)
+    wide = sum(v for k, v in stats.items() if k in ("divergence grid",) or k.endswith("float64 again"))
+    total = sum(v for k, v in stats.items() if k != "rise reruns")
+    print(f"    one network-step: {s64 * 1e3:.1f} ms in float64, {s32 * 1e3:.1f} ms in float32 (CPU, one BLAS thread)")
+    print(f"    these {total} network-steps ({wide} in float64): about {(wide * s64 + (total - wide) * s32) / inits:.1f} s "
+          f"of CPU per initialisation at those speeds; all in float32 they would still take "
+          f"{total * s32 / inits:.1f} s per initialisation, {total * s32 / 2:.1f} s of wall time for {inits} "
+          f"initialisations on 2 workers")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="width 128, no exhaustive search, 4 small problems")
@@ -131,6 +162,7 @@ def main():
               + (f"  exhaustive {fmt(old[key])}" if old is not None else "") + f"  {'same' if ok else 'DIFFERENT'}")
     print("    network-steps of the current search (4 initialisations): "
           + ", ".join(f"{k} {v}" for k, v in stats.items()))
+    floor(problem, stats)
 
     problems = PROBLEMS[:4] if args.quick else PROBLEMS
     print("the current search against the float64 search and the exhaustive search (thresholds, non_monotone):")
