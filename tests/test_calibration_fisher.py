@@ -58,3 +58,16 @@ def test_projected_subsets_are_computed_on_the_same_networks():
     grams, n_params = _projected_grams(get_architecture("resnet"), 3, 16, 4, 6, 1, subsets)
     np.testing.assert_allclose(sum(grams[s] for s in subsets[1:]), grams["all"], rtol=1e-10)
     assert n_params["all"] == sum(n_params[s] for s in subsets[1:])
+
+
+def test_the_calibration_report_names_the_networks_of_its_fisher_mutants():
+    """End to end on a tiny calibration: the Fisher family says its sampler, and report.md's calibration
+    lines name the projected sampler and never claim dense networks for the mutants."""
+    from anglefish.verify.calibration import calibrate
+    from anglefish.verify.report import _calibration_section
+
+    cal = calibrate(architectures=("mlp",), width=32, seeds=16, repeats=1, fisher=TINY).as_dict()
+    assert cal["families"]["fisher"]["sampler"] == "projected" and cal["families"]["fisher"]["checks_run"] == 3
+    assert sum(r["family"] == "fisher" for r in cal["mutants"]) == len(DK_SCALES)
+    line = next(x for x in _calibration_section(cal) if x.startswith("- Derivative-kernel mutants"))
+    assert "projected sampler" in line and "on dense networks" not in line

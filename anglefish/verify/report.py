@@ -37,9 +37,9 @@ class Mode:
 QUICK_FISHER = dict(depths=(2, 5), width=128, samples=32, seeds=32)
 #: ``verify --full`` judges the derivative-kernel mutants (and counts the correct theory's Fisher false
 #: alarms) on 512 networks per width drawn by the projected sampler: the dense networks' law of the NTK
-#: Gram without weight matrices (O(L N T^2) per network instead of O(L N^2)).  Until this setting it used
-#: 256 dense networks, ~70% of whose ~80 s of CPU was drawing N x N weights; 512 projected networks cost
-#: ~25 s and halve the variance (README: before/after)
+#: Gram without weight matrices (O(L N T^2) per network instead of O(L N^2)).  Until commit 6e44bd3 it
+#: used 256 dense networks (77 s of CPU for the three architectures, ~70% of it drawing N x N weights);
+#: 512 projected networks take 21 s and halve the variance of the means (README: before/after)
 FULL_CALIBRATION_FISHER = dict(depths=(12,), width=256, samples=8, seeds=512, sampler="projected")
 #: repeats of the calibration battery in ``verify --full``: enough to judge every mutant (on the first
 #: battery) and to show the correct theory's false alarms on 24 x this many checks; the false-alarm RATE

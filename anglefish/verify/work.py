@@ -4,7 +4,8 @@ contract suite, the claims and the calibration, with plain data in and out.
 Cost hints (:class:`anglefish.units.Unit` ``cost``, used only to start the longest units first) of
 every verification unit are on the scale :data:`anglefish.units.COST_PER_SECOND` (measured per unit at
 commit 5374084): a Monte Carlo pair at depth 30 (width 1024, 512 networks) is about 0.5 s, a
-learning-rate point at depth 10 about 15 s, the contract's dense Fisher networks about 1 s."""
+learning-rate point at depth 10 about 15 s; the calibration's Fisher networks (512 projected ones per
+width, commit 6e44bd3) 5-8 s."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -42,8 +43,9 @@ def fisher_unit(arch, depth: int, width: int, samples: int, seeds: int, seed: in
         # widths N and 2N: (N^2 + 4 N^2) weights a layer to draw (~1e-8 s each) and multiply by T inputs
         seconds = seeds * depth * 5 * width * width * (1e-8 + 1e-9 * samples)
     else:
-        # per subset pass and Dense: QRs and products of (N, T) matrices at widths N and 2N, O(N T^2)
-        seconds = seeds * depth * 3 * width * samples * (2e-8 * samples + 1e-6)
+        # widths N and 2N, one pass per subset (two): per Dense 2 (N, T) draws and QRs of (N, T) matrices,
+        # ~7e-8 s per unit of width and input (512 networks, depth 12, N = 256, T = 8: 5-8 s at commit 6e44bd3)
+        seconds = seeds * depth * 3 * width * samples * 1.4e-7
     return unit(fisher_mc, arch=arch_name(arch), depth=int(depth), width=int(width), samples=int(samples),
                 seeds=int(seeds), seed=int(seed), sampler=str(sampler), cost=COST_PER_SECOND * seconds)
 
