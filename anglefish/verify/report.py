@@ -37,7 +37,7 @@ class Mode:
 QUICK_FISHER = dict(depths=(2, 5), width=128, samples=32, seeds=32)
 #: ``verify --full`` judges the derivative-kernel mutants (and counts the correct theory's Fisher false
 #: alarms) on 512 networks per width drawn by the projected sampler: the dense networks' law of the NTK
-#: Gram without weight matrices (O(L N T^2) per network instead of O(L N^2)).  Until commit 6e44bd3 it
+#: Gram without weight matrices (O(L N T^2) per network instead of O(L N^2)).  Before commit 6e44bd3 it
 #: used 256 dense networks (77 s of CPU for the three architectures, ~70% of it drawing N x N weights);
 #: 512 projected networks take 21 s and halve the variance of the means (README: before/after)
 FULL_CALIBRATION_FISHER = dict(depths=(12,), width=256, samples=8, seeds=512, sampler="projected")
