@@ -64,10 +64,10 @@ def test_fisher_check_catches_a_perturbed_derivative_kernel():
     0.05-0.43.  False-alarm rate of the check: alpha = 1e-3 per quantity.  (For resnet-bn the
     kernel enters each block's backward factor only through 1/(l+2): a 5% change moves m_lambda by
     ~4% at depth 5, below this tolerance -- the calibration reports that power.)"""
-    from anglefish.verify.contracts import fisher_dense_mc, fisher_vs_dense
+    from anglefish.verify.contracts import fisher_mc, fisher_vs_dense
 
     config = dict(depth=8, width=256, samples=16, seeds=32, seed=0)
-    mc = fisher_dense_mc("mlp", **config)  # the networks, drawn once: only the theory is mutated
+    mc = fisher_mc("mlp", **config)  # the networks, drawn once: only the theory is mutated
     assert all(o.passed for o in fisher_vs_dense("mlp", **config, mc=mc))
     for scale in (1.05, 0.95):
         assert not all(o.passed for o in fisher_vs_dense("mlp", derivative_kernel_scale=scale, **config, mc=mc))

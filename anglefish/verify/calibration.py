@@ -10,7 +10,9 @@ Mutants, each a complete alternative theory of an architecture:
   re-derived with the mutated activation, so every map that uses psi changes;
 * for population BN: the (l+3) of Theorem 6 replaced by (l+2) (the map at block l-1);
 * the ReLU derivative kernel scaled by 0.95 and 1.05 in the NTK theory, judged by the
-  Fisher contract on dense networks (with ``fisher=``: costly, run by ``verify --full``).
+  Fisher contract (with ``fisher=``, run by ``verify --full`` and ``--quick``) on the networks of
+  the setting's ``sampler``: 'projected' (no weight matrix, the dense networks' law: ``--full``) or
+  'dense' (the default: ``--quick`` judges them on its contract suite's own dense networks).
 
 The Monte Carlo is computed once per configuration and every theory (correct or mutant) is
 judged against the same numbers with the same checks, so power and false alarms are
@@ -154,8 +156,10 @@ DK_SCALES = (0.95, 1.05)
 
 
 def _fisher_config(config: dict) -> tuple:
-    """(depths, the other settings of the Fisher contract) of a calibration's ``fisher`` setting."""
+    """(depths, the other settings of the Fisher contract, sampler included) of a calibration's
+    ``fisher`` setting: {depths (or depth), width, samples, seeds, sampler ('dense' if absent)}."""
     base = {k: v for k, v in config.items() if k not in ("depths", "depth")}
+    base.setdefault("sampler", "dense")
     return tuple(config.get("depths", (config.get("depth", 3),))), base
 
 
@@ -166,9 +170,9 @@ def _fisher_units(architectures, config: dict, seed: int) -> list:
 
 def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float, workers: int | None = 1) -> tuple:
     """Judge the correct NTK theory and each derivative-kernel mutant by the Fisher contract on
-    the same dense networks (simulated once per architecture and depth, as units of work on ``workers``
-    processes; the theory is cheap to re-evaluate).  Returns (mutant rows, outcomes of the correct
-    theory)."""
+    the same networks of the setting's sampler (:func:`_fisher_config`; simulated once per architecture
+    and depth, as units of work on ``workers`` processes; the theory is cheap to re-evaluate).  Returns
+    (mutant rows, each naming the ``sampler`` of its networks, outcomes of the correct theory)."""
     from .contracts import fisher_vs_dense
 
     depths, base = _fisher_config(config)
@@ -186,7 +190,7 @@ def fisher_mutant_rows(architectures, config: dict, seed: int, alpha: float, wor
                 failed[scale] += [f"{o.id} (L={depth})" for o in outcomes if o.applicable and not o.passed]
         for scale in DK_SCALES:
             rows.append({"architecture": a, "mutant": f"derivative kernel x {scale:g}", "family": "fisher",
-                         "caught": bool(failed[scale]), "failed_checks": failed[scale]})
+                         "sampler": base["sampler"], "caught": bool(failed[scale]), "failed_checks": failed[scale]})
     return rows, null
 
 
@@ -199,8 +203,8 @@ def _battery_units(architectures, width: int, seeds: int, repeats: int, seed: in
 
 def calibration_units(architectures=("mlp", "resnet", "resnet-bn"), width: int = 1024, seeds: int = 256,
                       repeats: int = 3, seed: int = 0, fisher: dict | None = None, tolerance: str = "auto") -> list:
-    """The calibration's units of work: the Monte Carlo batteries and, with ``fisher``, the dense
-    Fisher networks of each (architecture, depth)."""
+    """The calibration's units of work: the Monte Carlo batteries and, with ``fisher``, the Fisher
+    networks (of the setting's sampler, :func:`_fisher_config`) of each (architecture, depth)."""
     return _battery_units(architectures, width, seeds, repeats, seed, tolerance) + (
         _fisher_units(architectures, fisher, seed) if fisher is not None else [])
 
@@ -267,7 +271,8 @@ def _calibrate(architectures, width, seeds, repeats, seed, alpha, fisher, t0, to
         fisher_rows, fisher_null = fisher_mutant_rows(architectures, fisher, seed, alpha)
         rows += fisher_rows
         f_fail = sum(not o.passed for o in fisher_null)  # the correct theory on the networks that judge the mutants
-        families["fisher"] = {"checks_run": len(fisher_null), "false_alarms": f_fail}
+        families["fisher"] = {"checks_run": len(fisher_null), "false_alarms": f_fail,
+                              "sampler": _fisher_config(fisher)[1]["sampler"]}
         checks += len(fisher_null)
         failures += f_fail
     for name, fam in families.items():

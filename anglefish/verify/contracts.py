@@ -14,7 +14,9 @@ Each check compares two independent computations of the same quantity and return
   sampler against the dense simulator (Bonferroni over entries and depths).
 * ``fisher_vs_dense``: the NTK theory's lambda_max / N and N m_lambda of the whole FIM and
   N m_lambda of the first block's weights against the exact Fisher spectra of dense networks
-  at widths N and 2N (width-extrapolated model).
+  at widths N and 2N (width-extrapolated model).  The same checks on networks of the projected
+  sampler (the dense law without weight matrices; ids ``..._vs_projected``) judge the
+  calibration's derivative-kernel mutants in ``verify --full``.
 
 A check that cannot run on an architecture (e.g. the theory checks of batch-statistics BN, which
 has no closed kernel map) is reported as *not run*, with the reason: ``status = 'not run'``,
@@ -30,8 +32,9 @@ import numpy as np
 
 from ..errors import AnglefishError
 from ..numeric import pair_batch, pair_statistics, simulate
-from ..seeds import generators
+from ..seeds import generators, part_seed
 from ..theory.architectures import get_architecture
+from ..validation import check_choice
 from .tolerance import (
     DEFAULT_ALPHA,
     FINITE_WIDTH_SEED_FACTOR,
@@ -324,44 +327,46 @@ FISHER_CHECKS = (("fisher_lambda_max_vs_dense", "all", "lambda_max", -1),
 
 _FISHER_MC: dict = {}
 
+#: the samplers of the Fisher contract's networks: 'dense' (every weight drawn: the reference, the
+#: contract suite's) and 'projected' (:mod:`anglefish.numeric.projected`: no weight matrix, the same law
+#: of the NTK Gram, O(L N T^2) per network instead of O(L N^2); the calibration's derivative-kernel mutants)
+FISHER_SAMPLERS = ("dense", "projected")
 
-def fisher_dense_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12,
-                    seed: int = 0) -> dict:
-    """Exact Fisher spectra of ``seeds`` dense networks at widths N and 2N, for every parameter
-    subset of :data:`FISHER_CHECKS`: {(width, subset): summary}.  The subsets of one width are
-    computed on the same networks: each network is drawn once (inputs, then weights, from its own
-    generator, exactly as :func:`anglefish.numeric.fisher.fisher_spectrum` draws it) and its Gram
-    restricted to each subset.  Remembered per process (several theories are judged on the same
-    networks: the contract, the calibration's mutants)."""
-    from ..numeric.fisher import draw_inputs, init_params, ntk_grams
 
+def fisher_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12,
+              seed: int = 0, sampler: str = "dense") -> dict:
+    """Exact Fisher spectra of ``seeds`` random networks at widths N and 2N, for every parameter
+    subset of :data:`FISHER_CHECKS`: {(width, subset): summary}, each summary naming its ``sampler``.
+
+    ``sampler='dense'`` (the reference): network s of width n draws from generator s of part
+    ("fisher-dense", n) of ``seed``: inputs, then every weight, exactly as
+    :func:`anglefish.numeric.fisher.fisher_spectrum` draws them; the subsets of one width are computed on
+    the same networks (each network drawn once, its Gram restricted to each subset).
+    ``sampler='projected'``: network s of width n is that of generator s of part ("fisher-projected", n)
+    -- a stream of its own, never shared with the dense networks -- drawn by
+    :func:`anglefish.numeric.fisher.network_grams` without weight matrices (same law, another sample);
+    every subset is computed on the same networks too (each subset's pass replays the network's own
+    generator).  Remembered per process (several theories are judged on the same networks: the
+    contract, the calibration's mutants)."""
     arch = get_architecture(arch)
-    key = (arch.name, repr(arch.block), depth, width, samples, seeds, seed)
+    check_choice(sampler, "sampler", FISHER_SAMPLERS)
+    key = (arch.name, repr(arch.block), depth, width, samples, seeds, seed, sampler)
     if key in _FISHER_MC:
         return _FISHER_MC[key]
     subsets = sorted({c[1] for c in FISHER_CHECKS})
     out = {}
     for n in (width, 2 * width):
-        rngs = generators(seed, seeds, "fisher-dense", n)
-        lam = {sub: [] for sub in subsets}
-        mean = {sub: [] for sub in subsets}
-        n_params = {}
-        for g in rngs:  # one network at a time: memory of one network's weights
-            x = draw_inputs(n, samples, [g])
-            params = init_params(arch, depth, n, n, [g])
-            grams = ntk_grams(arch, params, x, subsets)  # one forward and one backward pass for all subsets
-            for sub in subsets:
-                gram = grams[sub][0]
-                n_params[sub] = params.n_params(sub)
-                lam[sub].append(float(np.linalg.eigvalsh(gram / samples)[-1]))
-                mean[sub].append(float(np.trace(gram) / (samples * n_params[sub])))
+        grams, n_params = _FISHER_GRAMS[sampler](arch, depth, n, samples, seeds, seed, subsets)
         for sub in subsets:
+            lam = [float(np.linalg.eigvalsh(k / samples)[-1]) for k in grams[sub]]
+            mean = [float(np.trace(k) / (samples * n_params[sub])) for k in grams[sub]]
             row = {}
-            for name, values in (("lambda_max", lam[sub]), ("mean_eigenvalue", mean[sub])):
+            for name, values in (("lambda_max", lam), ("mean_eigenvalue", mean)):
                 v = np.asarray(values)
                 row[name] = float(v.mean())
                 row[f"{name}_se"] = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
             row["n_params"] = n_params[sub]
+            row["sampler"] = sampler
             out[n, sub] = row
     _FISHER_MC[key] = out
     while len(_FISHER_MC) > 64:
@@ -369,27 +374,66 @@ def fisher_dense_mc(arch, depth: int = 3, width: int = 128, samples: int = 32, s
     return out
 
 
+def _dense_grams(arch, depth: int, n: int, samples: int, seeds: int, seed: int, subsets) -> tuple:
+    """({subset: K (seeds, T, T)}, {subset: P}) of the dense networks of width n (:func:`fisher_mc`), one
+    network at a time (memory of one network's weights)."""
+    from ..numeric.fisher import draw_inputs, init_params, ntk_grams
+
+    grams, n_params = {sub: [] for sub in subsets}, {}
+    for g in generators(seed, seeds, "fisher-dense", n):
+        x = draw_inputs(n, samples, [g])
+        params = init_params(arch, depth, n, n, [g])
+        per = ntk_grams(arch, params, x, subsets)  # one forward and one backward pass for all subsets
+        for sub in subsets:
+            grams[sub].append(per[sub][0])
+            n_params[sub] = params.n_params(sub)
+    return {sub: np.asarray(k) for sub, k in grams.items()}, n_params
+
+
+def _projected_grams(arch, depth: int, n: int, samples: int, seeds: int, seed: int, subsets) -> tuple:
+    """({subset: K (seeds, T, T)}, {subset: P}) of the projected networks of width n (:func:`fisher_mc`):
+    network s from generator s of part ("fisher-projected", n) of ``seed``, the same networks for every
+    subset (a projected pass is single-use, so each subset replays the network's generator)."""
+    from ..numeric.fisher import network_grams
+
+    part = part_seed(seed, "fisher-projected", n)
+    runs = {sub: network_grams(arch, depth, n, samples, part, 0, seeds, subset=sub, sampler="projected")
+            for sub in subsets}
+    return {sub: r["grams"] for sub, r in runs.items()}, {sub: r["n_params"] for sub, r in runs.items()}
+
+
+_FISHER_GRAMS = {"dense": _dense_grams, "projected": _projected_grams}
+
+
 def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, seeds: int = 12, seed: int = 0,
-                    alpha: float = DEFAULT_ALPHA, derivative_kernel_scale: float = 1.0, mc: dict | None = None) -> list:
+                    alpha: float = DEFAULT_ALPHA, derivative_kernel_scale: float = 1.0, mc: dict | None = None,
+                    sampler: str = "dense") -> list:
     """lambda_max / N and N m_lambda of the whole FIM, and N m_lambda of the first block's
-    weights, from the NTK theory against the exact spectra of dense networks at widths N and 2N,
+    weights, from the NTK theory against the exact spectra of random networks at widths N and 2N,
     by the width-extrapolated tolerance model (all O(1) at large width; the finite-width
-    corrections are O(1/N)).  ``mc`` (from :func:`fisher_dense_mc` with the same settings) lets
-    several theories be judged on the same networks."""
+    corrections are O(1/N)).  The networks are those of :func:`fisher_mc` with ``sampler``: dense
+    (default: the contract suite's reference; check ids ``fisher_*_vs_dense``) or projected (the same
+    law without weight matrices; ids ``fisher_*_vs_projected``).  ``mc`` (from :func:`fisher_mc` with the
+    same settings and sampler) lets several theories be judged on the same networks."""
     from ..theory.fisher_theory import fisher_theory
 
     arch = get_architecture(arch)
     name = arch.name
+    check_choice(sampler, "sampler", FISHER_SAMPLERS)
+    checks = [(fisher_check_id(check_id, sampler), *rest) for check_id, *rest in FISHER_CHECKS]
     try:
         theory = {sub: fisher_theory(arch, depth, 2 * width, samples, params=sub,
                                      derivative_kernel_scale=derivative_kernel_scale)
-                  for sub in {c[1] for c in FISHER_CHECKS}}
+                  for sub in {c[1] for c in checks}}
     except AnglefishError as err:
-        return [_not_run(c[0], name, str(err)) for c in FISHER_CHECKS]
+        return [_not_run(c[0], name, str(err)) for c in checks]
     if mc is None:
-        mc = fisher_dense_mc(arch, depth, width, samples, seeds, seed)
+        mc = fisher_mc(arch, depth, width, samples, seeds, seed, sampler)
+    drawn = {row.get("sampler", "dense") for row in mc.values()}
+    if drawn != {sampler}:
+        raise AnglefishError(f"internal: networks of the {'/'.join(sorted(drawn))} sampler judged as {sampler}")
     out = []
-    for check_id, sub, key, power in FISHER_CHECKS:
+    for check_id, sub, key, power in checks:
         k1, k2 = theory[sub]["kappa1"], theory[sub]["kappa2"]
         if key == "lambda_max" and k1 and k2 is not None and abs(k2) <= 1e-12 * abs(k1):
             # kappa2 = 0 (e.g. linear or odd networks on orthogonal inputs): lambda_max is then the edge of
@@ -404,7 +448,13 @@ def fisher_vs_dense(arch, depth: int = 3, width: int = 128, samples: int = 32, s
         r = width_extrapolated_check(value, est[0], est[1], alpha=alpha)
         out.append(CheckOutcome(check_id, name, r.passed, r.statistic, r.tolerance, alpha,
                                 details={"depth": depth, "width": width, "samples": samples, "seeds": seeds,
-                                         "params": sub, "theory": value, "extrapolated": r.extrapolated,
-                                         "se": r.se, "allowance": r.allowance,
+                                         "sampler": sampler, "params": sub, "theory": value,
+                                         "extrapolated": r.extrapolated, "se": r.se, "allowance": r.allowance,
                                          "quantity": f"{key} of params {sub} scaled by N^{power}"}))
     return out
+
+
+def fisher_check_id(check_id: str, sampler: str) -> str:
+    """The id of a :data:`FISHER_CHECKS` check judged on networks of ``sampler``: the suite's
+    ``..._vs_dense`` names the dense sampler; on projected networks it is ``..._vs_projected``."""
+    return check_id.removesuffix("_vs_dense") + f"_vs_{sampler}"
