@@ -136,18 +136,18 @@ def _checked(params: Params, x, y):
     return x, _check_targets(params, x, y)
 
 
-def _descend(params: Params, gw: list, gv: np.ndarray, step_w, step_v) -> None:
-    """theta <- theta - step x gradient, in place.  The gradients are the caller's own: each is scaled in
-    place (g x step is the product step x g, element for element) unless the step's dtype would change
-    the product's; then a temporary as before."""
+def _descend(params: Params, gw: list, gv: np.ndarray, step_w: np.ndarray, step_v: np.ndarray) -> None:
+    """theta <- theta - step x gradient, in place (steps: numpy scalars or arrays).  The gradients are the
+    caller's own: each is scaled in place (g x step is the product step x g, element for element) when it
+    has the step's dtype (the product's dtype unchanged); otherwise through a temporary as before."""
     with np.errstate(over="ignore", invalid="ignore"):
         for w, g in zip(params.weights, gw):
-            if np.result_type(g, step_w) == g.dtype:
+            if g.dtype == step_w.dtype:
                 g *= step_w
                 w -= g
             else:
                 w -= step_w * g
-        if np.result_type(gv, step_v) == gv.dtype:
+        if gv.dtype == step_v.dtype:
             gv *= step_v
             params.readout -= gv
         else:
