@@ -165,19 +165,24 @@ def _train_loss(params, x, y, f=None) -> np.ndarray:
 MAX_HALVINGS = 3
 
 
-def _train(params, x, y, eta, checkpoints, task, linear, initial=None) -> dict:
+def _train(params, x, y, eta, checkpoints, task, linear, initial=None, give_up: bool = False) -> dict:
     """GD in place from ``params``, recording training loss and gap at the checkpoints.  ``ok``: every
     replicate's loss stayed finite and never rose above its initial value (no catapult).  ``initial``:
     the outputs (at x, at the test inputs) of ``params`` as given, if known (checkpoint 0 reuses them
-    instead of running the same forward passes again)."""
+    instead of running the same forward passes again).  ``give_up``: a run that is not ok is only
+    repeated (:func:`gap_run`), so stop it at the first loss above the initial training loss (the
+    first checkpoint's) and return {'ok': False} alone; an ok run is the same either way."""
     gap_at, train_at, done, peak = [], [], 0, None
     with np.errstate(over="ignore", invalid="ignore"):
         for c in checkpoints:
             if c > done:
-                losses = gradient_descent(params, x, y, eta, c - done)
+                ceiling = train_at[0] if give_up and train_at else None
+                losses = gradient_descent(params, x, y, eta, c - done, stop_above=ceiling)
                 top = np.max(np.where(np.isnan(losses), np.inf, losses), axis=0)
                 peak = top if peak is None else np.maximum(peak, top)
                 done = c
+                if ceiling is not None and np.any(peak > ceiling):
+                    return {"ok": False}
             f_train, f_test = initial if (done == 0 and initial is not None) else (None, None)
             train = _train_loss(params, x, y, f_train)
             test, per_point = _losses(params, task, linear, f_test)
@@ -228,7 +233,8 @@ def gap_run(activation: str, kind: str, depth: int, n: int, task: dict, seed: in
            "bound": stability_bound(k0, r0, "max"), "bound_typical": stability_bound(k0, r0, "mean"),
            "q0": np.mean(f0_test ** 2, axis=1)}
     for halvings in range(MAX_HALVINGS + 1):
-        trained = _train(init.copy(), x, y, eta, checkpoints, task, linear, (f0, f0_test))
+        trained = _train(init.copy(), x, y, eta, checkpoints, task, linear, (f0, f0_test),
+                         give_up=halvings < MAX_HALVINGS)
         if trained["ok"] or halvings == MAX_HALVINGS:
             break
         eta = eta / 2

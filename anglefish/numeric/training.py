@@ -155,14 +155,15 @@ def _descend(params: Params, gw: list, gv: np.ndarray, step_w: np.ndarray, step_
 
 
 def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, steps: int,
-                     stop_on_rise: bool = False, stop_when_converged: bool = False):
+                     stop_on_rise: bool = False, stop_when_converged: bool = False, stop_above=None):
     """Run up to ``steps`` full-batch GD steps in place on ``params``; return the losses L_0 .. L_steps.
 
     ``eta``: one positive step size, or one per seed (a sequence of S positive numbers).
     Returns an array (steps + 1, S); a non-finite loss is recorded as inf (and the run stops);
     rows after an early stop are nan.  ``stop_on_rise``: stop at the first step that raised any
     seed's loss (:func:`rose`).  ``stop_when_converged``: stop once every seed's loss is below
-    CONVERGED x L_0.
+    CONVERGED x L_0.  ``stop_above`` (S values): stop at the first loss of some seed s above
+    ``stop_above[s]`` (the generalization study's runs stop as soon as they are known to be repeated).
     """
     if np.ndim(eta) == 0:
         step = params.dtype(_check_eta(eta))
@@ -183,6 +184,8 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
         if stop_on_rise and k > 0 and np.any(rose(losses[k - 1], lk, losses[0])):
             break
         if stop_when_converged and np.all(lk < CONVERGED * losses[0]):
+            break
+        if stop_above is not None and np.any(lk > stop_above):
             break
         _descend(params, gw, gv, step_w, step_v)
     return losses

@@ -474,6 +474,7 @@ def _piecewise_linear_slopes(expr):
 #: made once (its fields are frozen, so they never change); the entry keeps the activation alive, so
 #: its id is not reused
 _NUMPY_RULES: dict = {}
+_NUMPY_RULES_SIZE = 1024
 
 
 def numpy_rule(activation: Activation, name: str, make):
@@ -481,6 +482,8 @@ def numpy_rule(activation: Activation, name: str, make):
     float conversions of SymPy slopes and lambdification then happen once, not on every pass)."""
     entry = _NUMPY_RULES.get(id(activation))
     if entry is None or entry[0] is not activation:
+        if len(_NUMPY_RULES) >= _NUMPY_RULES_SIZE:  # bounded: many short-lived activations (property tests)
+            _NUMPY_RULES.clear()
         entry = _NUMPY_RULES[id(activation)] = (activation, {})
     rules = entry[1]
     fn = rules.get(name)
