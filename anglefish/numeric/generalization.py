@@ -33,8 +33,10 @@ example (its mean is the leave-one-out form of the expected gap) and the mean an
 test points of the absolute change of the loss.
 
 Cost: the quick settings take about 3 s of CPU for the teacher study; the full teacher study
-and the digits study at n = 64 (what the claims run) together about 4.5 CPU-minutes (11 minutes
-of wall time on two shared cores).
+and the digits study at n = 64 (what the claims run, 90 units) together 84 s of CPU in one process
+(137 s before a run that will be repeated with eta halved stopped at its first loss above L_0, and
+before the interpreter's per-step overhead was cut; the same numbers, byte for byte:
+benchmarks/gap_study_cpu.py, load 2.3-3.0).
 
 Seeds: replicate s of the data draws from ``SeedSequence(seed, spawn_key=(0, task, s))``; the
 initialisation of (activation, kind, depth) replicate s from
