@@ -33,8 +33,10 @@ example (its mean is the leave-one-out form of the expected gap) and the mean an
 test points of the absolute change of the loss.
 
 Cost: the quick settings take about 3 s of CPU for the teacher study; the full teacher study
-and the digits study at n = 64 (what the claims run) together about 4.5 CPU-minutes (11 minutes
-of wall time on two shared cores).
+and the digits study at n = 64 (what the claims run, 90 units) together 84 s of CPU in one process
+(137 s before a run that will be repeated with eta halved stopped at its first loss above L_0, and
+before the interpreter's per-step overhead was cut; the same numbers, byte for byte:
+benchmarks/gap_study_cpu.py, load 2.3-3.0).
 
 Seeds: replicate s of the data draws from ``SeedSequence(seed, spawn_key=(0, task, s))``; the
 initialisation of (activation, kind, depth) replicate s from
@@ -143,9 +145,9 @@ def end_to_end(params) -> np.ndarray:
     return network_outputs(params, eye)
 
 
-def _losses(params, task: dict, linear: bool) -> tuple:
-    """(test loss (S,), per-test-point losses (S, m))."""
-    f = network_outputs(params, task["x_test"])
+def _losses(params, task: dict, linear: bool, f=None) -> tuple:
+    """(test loss (S,), per-test-point losses (S, m)); ``f``: the outputs at the test inputs if known."""
+    f = network_outputs(params, task["x_test"]) if f is None else f
     per_point = 0.5 * (f - task["y_test"]) ** 2
     if linear and task["beta_star"] is not None:
         test = linear_population_loss(end_to_end(params), task["beta_star"], task["noise_var"])
@@ -154,8 +156,9 @@ def _losses(params, task: dict, linear: bool) -> tuple:
     return test, per_point
 
 
-def _train_loss(params, x, y) -> np.ndarray:
-    return 0.5 * np.mean((network_outputs(params, x) - y) ** 2, axis=1)
+def _train_loss(params, x, y, f=None) -> np.ndarray:
+    """Training loss (S,); ``f``: the outputs at x if known."""
+    return 0.5 * np.mean(((network_outputs(params, x) if f is None else f) - y) ** 2, axis=1)
 
 
 # ----------------------------------------------------------------------------- one run
@@ -164,19 +167,27 @@ def _train_loss(params, x, y) -> np.ndarray:
 MAX_HALVINGS = 3
 
 
-def _train(params, x, y, eta, checkpoints, task, linear) -> dict:
+def _train(params, x, y, eta, checkpoints, task, linear, initial=None, give_up: bool = False) -> dict:
     """GD in place from ``params``, recording training loss and gap at the checkpoints.  ``ok``: every
-    replicate's loss stayed finite and never rose above its initial value (no catapult)."""
+    replicate's loss stayed finite and never rose above its initial value (no catapult).  ``initial``:
+    the outputs (at x, at the test inputs) of ``params`` as given, if known (checkpoint 0 reuses them
+    instead of running the same forward passes again).  ``give_up``: a run that is not ok is only
+    repeated (:func:`gap_run`), so stop it at the first loss above the initial training loss (the
+    first checkpoint's) and return {'ok': False} alone; an ok run is the same either way."""
     gap_at, train_at, done, peak = [], [], 0, None
     with np.errstate(over="ignore", invalid="ignore"):
         for c in checkpoints:
             if c > done:
-                losses = gradient_descent(params, x, y, eta, c - done)
+                ceiling = train_at[0] if give_up and train_at else None
+                losses = gradient_descent(params, x, y, eta, c - done, stop_above=ceiling)
                 top = np.max(np.where(np.isnan(losses), np.inf, losses), axis=0)
                 peak = top if peak is None else np.maximum(peak, top)
                 done = c
-            train = _train_loss(params, x, y)
-            test, per_point = _losses(params, task, linear)
+                if ceiling is not None and np.any(peak > ceiling):
+                    return {"ok": False}
+            f_train, f_test = initial if (done == 0 and initial is not None) else (None, None)
+            train = _train_loss(params, x, y, f_train)
+            test, per_point = _losses(params, task, linear, f_test)
             gap_at.append(test - train), train_at.append(train)
     gap_at, train_at = np.array(gap_at), np.array(train_at)
     finite = np.all(np.isfinite(gap_at), axis=0) & np.all(np.isfinite(train_at), axis=0)
@@ -217,13 +228,15 @@ def gap_run(activation: str, kind: str, depth: int, n: int, task: dict, seed: in
     k0 = ntk_gram(arch, params, x)
     lam_max = np.linalg.eigvalsh(k0 / n)[:, -1]
     eta = lr_factor / lam_max
-    r0 = network_outputs(params, x) - y
+    f0, f0_test = network_outputs(params, x), network_outputs(params, task["x_test"])
+    r0 = f0 - y
     out = {"activation": activation, "kind": kind, "architecture": arch.name, "depth": depth, "n": n,
            "dim": dim, "checkpoints": checkpoints, "eta": eta, "lambda_max": lam_max, "mu": pl_constant(k0),
            "bound": stability_bound(k0, r0, "max"), "bound_typical": stability_bound(k0, r0, "mean"),
-           "q0": np.mean(network_outputs(params, task["x_test"]) ** 2, axis=1)}
+           "q0": np.mean(f0_test ** 2, axis=1)}
     for halvings in range(MAX_HALVINGS + 1):
-        trained = _train(init.copy(), x, y, eta, checkpoints, task, linear)
+        trained = _train(init.copy(), x, y, eta, checkpoints, task, linear, (f0, f0_test),
+                         give_up=halvings < MAX_HALVINGS)
         if trained["ok"] or halvings == MAX_HALVINGS:
             break
         eta = eta / 2

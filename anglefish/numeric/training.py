@@ -69,10 +69,21 @@ def loss_and_gradient(params: Params, x: np.ndarray, y: np.ndarray):
     through every block; dL/dW = G H^T at each Dense.
     """
     x = _check_inputs(params, x)
+    return _loss_and_gradient(params, x, _check_targets(params, x, y))
+
+
+def _check_targets(params: Params, x: np.ndarray, y) -> np.ndarray:
+    """Targets y (S, T) for checked inputs x, as float64."""
     y = np.asarray(y, dtype=np.float64)
     if y.shape != (params.seeds, x.shape[2]):
         raise AnglefishError(f"targets must have shape (seeds, samples) = {(params.seeds, x.shape[2])}, "
                              f"got {y.shape}")
+    return y
+
+
+def _loss_and_gradient(params: Params, x: np.ndarray, y: np.ndarray):
+    """:func:`loss_and_gradient` of inputs and targets already checked (:func:`_check_inputs`,
+    :func:`_check_targets`): the step loops check them once, not on every step."""
     h_l, caches, f = _forward_network(params, x)
     t = x.shape[2]
     grads = [None] * len(params.weights)
@@ -83,7 +94,7 @@ def loss_and_gradient(params: Params, x: np.ndarray, y: np.ndarray):
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows: reported as inf
         r = f - y
         value = 0.5 * np.mean(r * r, axis=1)
-        scaled = (r / t).astype(params.dtype)
+        scaled = (r / t).astype(params.dtype, copy=False)
         g = params.readout[:, None, :, None] * scaled[:, None, None, :]
         _backward_network(params, caches, g, on_dense)
         grad_v = np.einsum("snt,st->sn", h_l, scaled)
@@ -92,10 +103,14 @@ def loss_and_gradient(params: Params, x: np.ndarray, y: np.ndarray):
 
 def loss(params: Params, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """L = (1/2T) sum_t (f(x_t) - y_t)^2 per seed, shape (S,)."""
-    x = _check_inputs(params, x)
+    return _loss(params, _check_inputs(params, x), np.asarray(y, dtype=np.float64))
+
+
+def _loss(params: Params, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`loss` of checked inputs x and float64 targets y."""
     with np.errstate(over="ignore", invalid="ignore"):
         f = _forward_network(params, x)[2]
-        r = f - np.asarray(y, dtype=np.float64)
+        r = f - y
         return 0.5 * np.mean(r * r, axis=1)
 
 
@@ -106,23 +121,49 @@ def rose(prev: np.ndarray, cur: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def _loss_step(params: Params, x, y, with_gradient: bool):
-    """(loss per seed with overflow as inf, gradient or (None, None)) at the current parameters."""
+    """(loss per seed with overflow as inf, gradient or (None, None)) at the current parameters, for
+    inputs and targets checked once by the caller (:func:`_checked`)."""
     if with_gradient:
-        lk, grads = loss_and_gradient(params, x, y)
+        lk, grads = _loss_and_gradient(params, x, y)
     else:
-        lk, grads = loss(params, x, y), (None, None)
+        lk, grads = _loss(params, x, y), (None, None)
     return np.where(np.isfinite(lk), lk, np.inf), grads
 
 
+def _checked(params: Params, x, y):
+    """(x, y) checked and converted once for a loop of steps (:func:`_loss_step`)."""
+    x = _check_inputs(params, x)
+    return x, _check_targets(params, x, y)
+
+
+def _descend(params: Params, gw: list, gv: np.ndarray, step_w: np.ndarray, step_v: np.ndarray) -> None:
+    """theta <- theta - step x gradient, in place (steps: numpy scalars or arrays).  The gradients are the
+    caller's own: each is scaled in place (g x step is the product step x g, element for element) when it
+    has the step's dtype (the product's dtype unchanged); otherwise through a temporary as before."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for w, g in zip(params.weights, gw):
+            if g.dtype == step_w.dtype:
+                g *= step_w
+                w -= g
+            else:
+                w -= step_w * g
+        if gv.dtype == step_v.dtype:
+            gv *= step_v
+            params.readout -= gv
+        else:
+            params.readout -= step_v * gv
+
+
 def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, steps: int,
-                     stop_on_rise: bool = False, stop_when_converged: bool = False):
+                     stop_on_rise: bool = False, stop_when_converged: bool = False, stop_above=None):
     """Run up to ``steps`` full-batch GD steps in place on ``params``; return the losses L_0 .. L_steps.
 
     ``eta``: one positive step size, or one per seed (a sequence of S positive numbers).
     Returns an array (steps + 1, S); a non-finite loss is recorded as inf (and the run stops);
     rows after an early stop are nan.  ``stop_on_rise``: stop at the first step that raised any
     seed's loss (:func:`rose`).  ``stop_when_converged``: stop once every seed's loss is below
-    CONVERGED x L_0.
+    CONVERGED x L_0.  ``stop_above`` (S values): stop at the first loss of some seed s above
+    ``stop_above[s]`` (the generalization study's runs stop as soon as they are known to be repeated).
     """
     if np.ndim(eta) == 0:
         step = params.dtype(_check_eta(eta))
@@ -133,6 +174,7 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
         step = np.array([_check_eta(e) for e in eta], dtype=params.dtype)
         step_w, step_v = step[:, None, None], step[:, None]
     steps = check_int(steps, "steps")
+    x, y = _checked(params, x, y)
     losses = np.full((steps + 1, params.seeds), np.nan)
     for k in range(steps + 1):
         lk, (gw, gv) = _loss_step(params, x, y, k < steps)
@@ -143,10 +185,9 @@ def gradient_descent(params: Params, x: np.ndarray, y: np.ndarray, eta: float, s
             break
         if stop_when_converged and np.all(lk < CONVERGED * losses[0]):
             break
-        with np.errstate(over="ignore", invalid="ignore"):
-            for w, g in zip(params.weights, gw):
-                w -= step_w * g
-            params.readout -= step_v * gv
+        if stop_above is not None and np.any(lk > stop_above):
+            break
+        _descend(params, gw, gv, step_w, step_v)
     return losses
 
 
@@ -413,6 +454,7 @@ def batched_runs(params: Params, x: np.ndarray, y: np.ndarray, etas: np.ndarray,
     if etas.shape != (s,) or not np.all(np.isfinite(etas) & (etas > 0)):
         raise AnglefishError(f"etas must be {s} positive finite numbers")
     steps = check_int(steps, "steps")
+    x, y = _checked(params, x, y)
     rise_step = np.full(s, -1)
     active = np.ones(s, dtype=bool)
     first = prev = None
@@ -431,10 +473,7 @@ def batched_runs(params: Params, x: np.ndarray, y: np.ndarray, etas: np.ndarray,
             break
         prev = lk
         step = np.where(active, etas, 0.0).astype(params.dtype)
-        with np.errstate(over="ignore", invalid="ignore"):  # frozen networks may hold nan: never read again
-            for w, g in zip(params.weights, gw):
-                w -= step[:, None, None] * g
-            params.readout -= step[:, None] * gv
+        _descend(params, gw, gv, step[:, None, None], step[:, None])  # frozen networks may hold nan: never read
     diverged = ~np.isfinite(final) | (final > divergence_factor * first)
     return {"rose": rise_step >= 0, "rise_step": rise_step, "diverged": diverged, "final_loss": final,
             "initial_loss": first}
@@ -630,8 +669,7 @@ def _decide(params: Params, x, y, nets: np.ndarray, etas: np.ndarray, steps: int
         return np.concatenate(parts)
     alive = np.arange(n)
     p = _cast(params, np.asarray(nets), dtype)
-    xs = np.asarray(x[nets], dtype=dtype)
-    ys = np.asarray(y[nets])
+    xs, ys = _checked(p, np.asarray(x[nets], dtype=dtype), np.asarray(y[nets]))
     eta = np.asarray(etas, dtype=np.float64)
     first = prev = None
     for k in range(steps + 1):
@@ -671,12 +709,7 @@ def _decide(params: Params, x, y, nets: np.ndarray, etas: np.ndarray, steps: int
             gw, gv = [g[keep] for g in gw], gv[keep]
         prev = lk
         step = eta.astype(dtype)
-        with np.errstate(over="ignore", invalid="ignore"):
-            for w, g in zip(p.weights, gw):  # the gradients are ours: scaled in place, no temporary
-                g *= step[:, None, None]
-                w -= g
-            gv *= step[:, None]
-            p.readout -= gv
+        _descend(p, gw, gv, step[:, None, None], step[:, None])
     return (flags, marginal) if guarded else flags
 
 

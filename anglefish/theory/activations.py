@@ -132,6 +132,14 @@ class Activation:
         """phi' elementwise for numpy arrays (generic: SymPy's derivative of phi, lambdified)."""
         return _numpy_functions(self)[1]
 
+    def numpy_vjp(self):
+        """(z, g) -> g * phi'(z)[:, None]: a cotangent g (S, R, N, T) pulled back through phi at its
+        input z (S, N, T) (generic: :meth:`numpy_dphi`, made once per activation)."""
+        def make():
+            dphi = self.numpy_dphi()
+            return lambda z, g: g * dphi(z)[:, None]
+        return numpy_rule(self, "vjp", make)
+
     def finite_width_moments(self):
         """The Gaussian moments to fourth order the finite-width theory needs (F, J, H, C;
         :mod:`anglefish.theory.finite_width_moments`): generic activations by quadrature, where phi
@@ -146,7 +154,7 @@ class Activation:
         if not math.isfinite(log_m):
             return math.nan
         try:
-            return _log_diagonal_kernel(self)(log_m)
+            return numpy_rule(self, "log_second_moment", lambda: _log_diagonal_kernel(self))(log_m)
         except (NotImplementedError, TypeError, ValueError):
             return math.nan
 
@@ -188,17 +196,29 @@ class PiecewiseLinear(Activation):
         return homogeneous_moments(self)
 
     def numpy_phi(self):
+        return numpy_rule(self, "phi", self._make_phi)
+
+    def numpy_dphi(self):
+        return numpy_rule(self, "dphi", self._make_dphi)
+
+    def numpy_vjp(self):
+        return numpy_rule(self, "vjp", self._make_vjp)
+
+    def _make_phi(self):
         a_pos, a_neg = float(self.slope_pos), float(self.slope_neg)
         if a_neg == 0.0:
             def phi(x):
                 out = np.maximum(x, 0)
                 return out * out.dtype.type(a_pos) if a_pos != 1.0 else out
+        elif a_pos == a_neg:  # np.where(x > 0, a x, a x) is a x element for element (nan, -0 included)
+            def phi(x):
+                return x * x.dtype.type(a_pos) if a_pos != 1.0 else x.copy()
         else:
             def phi(x):
                 return np.where(x > 0, x * x.dtype.type(a_pos), x * x.dtype.type(a_neg))
         return phi
 
-    def numpy_dphi(self):
+    def _make_dphi(self):
         a_pos, a_neg = float(self.slope_pos), float(self.slope_neg)
         if a_neg == 0.0:
             def dphi(z):  # at z == 0 exactly (probability 0) the slope on the negative side
@@ -210,6 +230,19 @@ class PiecewiseLinear(Activation):
                 t = z.dtype.type
                 return np.where(z > 0, t(a_pos), t(a_neg))
         return dphi
+
+    def _make_vjp(self):
+        a_pos, a_neg = float(self.slope_pos), float(self.slope_neg)
+        dphi = self.numpy_dphi()
+        if a_pos == a_neg:  # g times the constant slope (g x 1 is g: a copy)
+            def vjp(z, g):
+                if a_pos == 1.0 and g.dtype == z.dtype:
+                    return g.copy()
+                return g * z.dtype.type(a_pos)
+        else:
+            def vjp(z, g):
+                return g * dphi(z)[:, None]
+        return vjp
 
     def kernel(self, qa, qb, qab):
         unit = self.derivation().unit_kernel
@@ -335,11 +368,16 @@ class QuadratureActivation(Activation):
         return self.numeric()[0]
 
     def numpy_dphi(self):
-        d = self.numeric()[1]
-        return lambda z: np.asarray(d(z), dtype=z.dtype)
+        def make():
+            d = self.numeric()[1]
+            return lambda z: np.asarray(d(z), dtype=z.dtype)
+        return numpy_rule(self, "dphi", make)
 
     def numeric(self):
-        """(phi, phi') as numpy callables."""
+        """(phi, phi') as numpy callables (lambdified once per activation)."""
+        return numpy_rule(self, "numeric", self._make_numeric)
+
+    def _make_numeric(self):
         if self.expr is not None:
             f = sp.lambdify(_X, self.expr, ["scipy", "numpy"])
             d = sp.lambdify(_X, sp.diff(self.expr, _X), ["scipy", "numpy"])
@@ -430,6 +468,28 @@ def _piecewise_linear_slopes(expr):
     if a_pos.free_symbols or a_neg.free_symbols:
         return None
     return a_pos, a_neg
+
+
+#: id(activation) -> (activation, {rule name: numpy function}): each activation's numpy functions are
+#: made once (its fields are frozen, so they never change); the entry keeps the activation alive, so
+#: its id is not reused
+_NUMPY_RULES: dict = {}
+_NUMPY_RULES_SIZE = 1024
+
+
+def numpy_rule(activation: Activation, name: str, make):
+    """The numpy function ``name`` of ``activation``, made by ``make()`` on first use and kept (the
+    float conversions of SymPy slopes and lambdification then happen once, not on every pass)."""
+    entry = _NUMPY_RULES.get(id(activation))
+    if entry is None or entry[0] is not activation:
+        if len(_NUMPY_RULES) >= _NUMPY_RULES_SIZE:  # bounded: many short-lived activations (property tests)
+            _NUMPY_RULES.clear()
+        entry = _NUMPY_RULES[id(activation)] = (activation, {})
+    rules = entry[1]
+    fn = rules.get(name)
+    if fn is None:
+        fn = rules[name] = make()
+    return fn
 
 
 def _numpy_functions(activation: Activation):

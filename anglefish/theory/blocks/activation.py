@@ -92,7 +92,8 @@ class Act(Block):
         return self.activation.numpy_phi()(h), self.activation.log_second_moment(log_m), h
 
     def backward(self, cache, g, ctx):
-        return g * self.activation.numpy_dphi()(cache)[:, None]
+        """g * phi'(h)[:, None] (the activation's ``numpy_vjp``) at the input h kept by ``forward``."""
+        return self.activation.numpy_vjp()(cache, g)
 
     def homogeneous(self):
         return self.activation.homogeneous

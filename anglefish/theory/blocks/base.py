@@ -197,12 +197,31 @@ def as_expr(value, what: str) -> sp.Expr:
     return expr
 
 
+#: (expr, block_index, depth) -> float: the values already computed (a dict lookup instead of SymPy's
+#: free_symbols and float conversion on every forward pass); emptied when it reaches _VALUES_SIZE
+_VALUES: dict = {}
+_VALUES_SIZE = 4096
+
+
 def block_value(expr, block_index: int, depth: int) -> float:
     """A block parameter (a number or an expression in l and L) at block ``block_index`` of a network
     of ``depth`` blocks, as a float: the one evaluator every interpreter uses."""
+    key = (expr, block_index, depth)
+    try:
+        return _VALUES[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable parameter: evaluated every time
+        key = None
     if getattr(expr, "free_symbols", None):
-        return _symbolic_value(expr, block_index, depth)
-    return _constant_value(expr)
+        value = _symbolic_value(expr, block_index, depth)
+    else:
+        value = _constant_value(expr)
+    if key is not None:
+        if len(_VALUES) >= _VALUES_SIZE:
+            _VALUES.clear()
+        _VALUES[key] = value
+    return value
 
 
 @lru_cache(maxsize=256)

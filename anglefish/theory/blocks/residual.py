@@ -4,12 +4,20 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
 from ...errors import AnglefishError
 from .base import Backward, Block, KernelState, register_block
 from .serial import Serial
+
+
+@lru_cache(maxsize=1024)
+def _log_sum(log_a: float, log_b: float) -> float:
+    """float(np.logaddexp(log_a, log_b)), remembered: the population moments of a pass repeat every
+    step of gradient descent (the same numbers, without a numpy call on scalars per block)."""
+    return float(np.logaddexp(log_a, log_b))
 
 
 @register_block
@@ -117,7 +125,7 @@ class Residual(Block):
         out, log_m_branch, cache = self.branch.forward(h, log_m, ctx)
         if out.shape != h.shape:
             raise AnglefishError("a residual block must keep the width")
-        return h + out, float(np.logaddexp(log_m, log_m_branch)), cache
+        return h + out, _log_sum(log_m, log_m_branch), cache
 
     def backward(self, cache, g, ctx):
         return g + self.branch.backward(cache, g, ctx)
