@@ -85,7 +85,7 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
     step.  Per run exactly what :func:`~anglefish.numeric.training.gradient_descent` records for it
     alone: a non-finite loss is recorded as inf and that run stops (its later rows are nan; it leaves
     the pass); the others go on for all ``steps`` steps."""
-    from ..numeric.training import _cast, loss_and_gradient
+    from ..numeric.training import _cast, loss, loss_and_gradient
 
     runs = len(etas)
     index = np.zeros(runs, dtype=int)
@@ -95,10 +95,14 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
     alive = np.arange(runs)
     losses = np.full((steps + 1, runs), np.nan)
     for k in range(steps + 1):
+        if k == steps:  # the last loss needs no gradient (the same value: loss_and_gradient's forward pass)
+            lk = loss(p, xs, ys)
+            losses[k, alive] = np.where(np.isfinite(lk), lk, np.inf)
+            break
         lk, (gw, gv) = loss_and_gradient(p, xs, ys)
         finite = np.isfinite(lk)
         losses[k, alive] = np.where(finite, lk, np.inf)
-        if k == steps or not finite.any():
+        if not finite.any():
             break
         if not finite.all():  # overflowed runs stop and leave the pass
             alive, eta, xs, ys = alive[finite], eta[finite], xs[finite], ys[finite]
