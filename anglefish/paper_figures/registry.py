@@ -164,16 +164,25 @@ def figure_table(name: str, quick: bool, seed: int, data_dir, arch, options: dic
                                                  options=options))
 
 
+#: seconds of a whole figure's unit plus its drawing when the module states no ``COST`` (fig02 .. fig10
+#: full: 0-1.2 s of unit and 0.4-1.1 s of drawing each).  The drawing waits for the unit, so the unit is
+#: ordered by the whole chain: at the default hint of 1 (0.02 s) the seven ran last and their drawings,
+#: 5 s on one core, came after every unit of the run.
+WHOLE_FIGURE_SECONDS = 2.0
+
+
 def figure_units(module, params: FigureParams) -> list:
     """The units of work of a figure: ``module.units(params)`` where the module splits its work (its
     ``compute`` then runs exactly these, via :func:`anglefish.units.run_units`), else one unit running
-    its whole ``compute`` (:func:`figure_table`)."""
-    from ..units import unit
+    its whole ``compute`` (:func:`figure_table`), with the cost hint ``module.COST`` (default
+    :data:`WHOLE_FIGURE_SECONDS` on the scale :data:`anglefish.units.COST_PER_SECOND`)."""
+    from ..units import COST_PER_SECOND, unit
 
     if hasattr(module, "units"):
         return module.units(params)
     return [unit(figure_table, name=module.NAME, quick=params.quick, seed=int(params.seed), data_dir=params.data_dir,
-                 arch=params.arch, options=dict(params.options), cost=getattr(module, "COST", 1.0))]
+                 arch=params.arch, options=dict(params.options),
+                 cost=getattr(module, "COST", WHOLE_FIGURE_SECONDS * COST_PER_SECOND))]
 
 
 def _table(module, params: FigureParams):
