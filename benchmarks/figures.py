@@ -4,7 +4,10 @@
 * the CPU time of the whole process tree (the command and its pool workers; sampled from /proc every
   0.2 s, so a process that lives less than that is missed: a lower bound, Linux only);
 * per figure, from its manifest.json: ``compute`` (the seconds its units of work ran, summed over
-  workers, plus assembling the table) and ``plot`` (drawing and writing the files, in the main process);
+  workers, plus assembling the table; wall seconds of the workers, so inflated on a busy machine) and
+  ``plot`` (drawing, in the main process, while the pool runs the other figures' units);
+* wall - CPU / workers: the seconds lost to imperfect packing, start-up and the drawing after the last unit
+  (with the CPU a lower bound, an upper bound on them; meaningful only on an otherwise quiet machine);
 * the machine's load average before and after (os.getloadavg): on a shared machine wall times are noisy,
   CPU times less so.  Issue 14's target: the full run <= 3 min on 2 cores.
 
@@ -74,7 +77,8 @@ def main():
     print(f"{'sum':<8} {sum(r[1] for r in rows):10.1f} {sum(r[2] for r in rows):8.1f}")
     mode = "quick" if args.quick else "full"
     print(f"anglefish figures ({mode}, {len(rows)} figures, --workers {args.workers}): {wall:.1f} s wall, "
-          f"{sum(seen.values()):.1f} s CPU (process tree, sampled)")
+          f"{sum(seen.values()):.1f} s CPU (process tree, sampled); wall - CPU / workers = "
+          f"{wall - sum(seen.values()) / args.workers:.1f} s")
 
 
 if __name__ == "__main__":

@@ -250,3 +250,29 @@ def test_figF3_batched_runs_are_the_one_by_one_runs():
     assert not np.all(np.isfinite(curves[:, 2]))  # the run at 40 x 2/lambda_max overflows
     for j, eta in enumerate(etas):
         np.testing.assert_array_equal(curves[:, j], gradient_descent(init.copy(), x, y, eta, 30)[:, 0])
+
+
+def test_figF2_rise_runs_are_gradient_descent_runs():
+    """monotone_threshold's rise runs (step 0 shared, the step-1 rise found by a forward pass, then
+    gradient_descent from step 1) record bit for bit the losses of gradient_descent(stop_on_rise,
+    stop_when_converged) from step 0, up to where that run stops: runs that rise at the first step, later,
+    overflow, never rise, or converge (the stop below CONVERGED x L_0 the run from step 1 measures
+    against L_1)."""
+    from anglefish.numeric import training
+    from anglefish.numeric.training import _loss_step, _rise_run, _setup, gradient_descent
+
+    _, init, x, y = _setup("resnet-bn", 2, 24, 12, 1, "teacher", None, np.float64)
+    lam = fisher_spectrum("resnet-bn", 2, 24, 12, 1, seed=1, sampler="dense")["lambda_max"]
+    first, grads = _loss_step(init, x, y, True)
+    kinds = set()
+    for ratio in (0.5, 0.9, 1.15, 1.2, 3.0, 1e40):
+        for steps in (1, 2, 40, 200):
+            eta = ratio * 2 / lam
+            want = gradient_descent(init.copy(), x, y, eta, steps, stop_on_rise=True, stop_when_converged=True)[:, 0]
+            want = want[~np.isnan(want)]
+            got = _rise_run(init, x, y, eta, steps, first, grads)
+            np.testing.assert_array_equal(got, want)
+            up = np.nonzero(training.rose(want[:-1], want[1:], want[0]))[0]
+            kinds.add("inf" if not np.isfinite(want[-1]) else f"rise at {min(int(up[0]), 1)}" if up.size
+                      else "converged" if want[-1] < training.CONVERGED * want[0] else "no rise")
+    assert kinds == {"inf", "rise at 0", "rise at 1", "no rise", "converged"}, kinds

@@ -270,6 +270,37 @@ def _bisect_log(pred, lo, hi, tolerance):
     return lo, hi, evaluations
 
 
+def _rise_stop(ls: np.ndarray) -> int:
+    """The step at which ``gradient_descent(..., stop_on_rise=True, stop_when_converged=True)`` stops a
+    run with losses ``ls`` (L_0, L_1, ...): the first non-finite loss, rise (:func:`rose`) or loss below
+    CONVERGED x L_0, else the last step."""
+    for k in range(len(ls)):
+        if not np.isfinite(ls[k]) or ls[k] < CONVERGED * ls[0] or (k and rose(ls[k - 1], ls[k], ls[0])):
+            return k
+    return len(ls) - 1
+
+
+def _rise_run(params: Params, x, y, eta: float, steps: int, first: np.ndarray, grads) -> np.ndarray:
+    """The losses L_0 .. L_K (K: where it stops) of network 0's run in :func:`monotone_threshold`, equal
+    bit for bit to those of ``gradient_descent(params.copy(), x, y, eta, steps, stop_on_rise=True,
+    stop_when_converged=True)``, for less work: step 0's loss ``first`` and gradient ``grads`` (the same
+    for every eta) are given, and L_1 is computed by a forward pass alone -- most runs above the
+    threshold rise at the first step and stop there.  Otherwise the run goes on from step 1 with
+    :func:`gradient_descent` (whose stopping rules, measured against L_1 instead of L_0, never stop it
+    before the run from step 0 would stop), and the losses are cut where the run from step 0 stops."""
+    p = params.copy()
+    step = p.dtype(_check_eta(eta))
+    with np.errstate(over="ignore", invalid="ignore"):  # as gradient_descent's update
+        for w, g in zip(p.weights, grads[0]):
+            w -= step * g
+        p.readout -= step * grads[1]
+    ls = np.array([first[0], _loss_step(p, x, y, False)[0][0]])
+    if steps > 1 and np.isfinite(ls[1]) and ls[1] >= CONVERGED * ls[0] and not rose(ls[0], ls[1], ls[0]):
+        rest = gradient_descent(p, x, y, eta, steps - 1, stop_on_rise=True, stop_when_converged=True)[:, 0]
+        ls = np.concatenate([ls[:1], rest[~np.isnan(rest)]])  # nan only marks steps not run
+    return ls[:_rise_stop(ls) + 1]
+
+
 def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples: int, seed: int,
                        steps: int = 50, targets: str = "teacher", bn: str | None = None,
                        tolerance: float = 0.01, divergence_factor: float = 1e3,
@@ -294,7 +325,9 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
       too (bisecting [predicted_eta, 2 predicted_eta] at once, the same points where the rise flags
       switch once) changed 1 of figF2's 45 full-mode units, resnet-bn L = 1, whose loss rose at
       step 46 at predicted_eta but at no larger bisection point (ratio 0.968 -> 1.127).  ``rise_step`` is the step at which the loss first rose at
-      ``measured_eta_upper``.
+      ``measured_eta_upper``.  Each run is :func:`_rise_run`: the losses of ``gradient_descent(stop_on_rise=True,
+      stop_when_converged=True)`` bit for bit, with step 0 (the same for every eta) computed once and the
+      first step's rise, where most runs above the threshold stop, found by a forward pass alone.
     * ``diverges_at``: the smallest eta, to relative resolution ``divergence_tolerance`` (default:
       ``tolerance``), at which the loss after ``steps`` steps exceeds ``divergence_factor`` x L_0 or
       is not finite (a run whose loss falls below 1e-8 L_0 is stopped and counts as not diverging);
@@ -345,7 +378,8 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
     k = ntk_gram(arch, params, x)
     lam = float(np.linalg.eigvalsh(k[0] / samples)[-1])
     predicted = 2.0 / lam
-    loss0 = float(loss(params, x, y)[0])
+    start = _loss_step(params, x, y, True)  # step 0 of every rise run: L_0 and the gradient at the initialisation
+    loss0 = float(start[0][0])
     evaluations = 0
     first_rise, rise_flags = {}, {}
 
@@ -353,9 +387,7 @@ def monotone_threshold(arch: Architecture | str, depth: int, width: int, samples
         nonlocal evaluations
         if eta not in rise_flags:
             evaluations += 1
-            ls = gradient_descent(params.copy(), x, y, eta, steps, stop_on_rise=True,
-                                  stop_when_converged=True)[:, 0]
-            ls = ls[~np.isnan(ls)]  # nan only marks steps not run (overflow is recorded as inf)
+            ls = _rise_run(params, x, y, eta, steps, *start)
             up = np.nonzero(rose(ls[:-1], ls[1:], ls[0]))[0]
             if up.size:
                 first_rise[eta] = int(up[0])

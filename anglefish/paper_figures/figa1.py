@@ -33,6 +33,9 @@ CLAIM = ("the derived laws are the true large-depth behaviour of the exact maps:
          "ResNet ~ 6 pi / l (power laws, not exponential), ResNet+BN ~ 3 pi / log l (logarithmic); "
          "law / iterate -> 1 from every theta0")
 DATA_SOURCE = "theory: derived depth laws (SymPy) and the exact map iterated in float64 (no simulation)"
+#: run-time hint of the figure's one unit of work (anglefish.units.COST_PER_SECOND = 50 per CPU second):
+#: the full figure takes ~6 s of CPU, so it starts among the long units, not last (a tail of 6 s)
+COST = 300.0
 GENERIC = True
 FULL = {"depth": 10**6, "theta0s": [0.1, 0.5, 1.5, 3.0], "points": 121}
 QUICK = {"depth": 10**5}

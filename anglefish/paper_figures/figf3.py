@@ -17,16 +17,18 @@ Diamonds: where the infinite-width theory's eta_max = 2/lambda_max(N = oo) falls
 x = lambda_max(init) / lambda_max(theory).  Generic: ``params.arch`` draws user architectures.
 
 Settings:
-    depths [1, 2, 4, 6, 8, 12, 16] (quick [1, 2, 3, 4, 6, 8]); x_range [0.25, 8];
+    depths [1, 2, 4, 6, 8, 12] (quick [1, 2, 3, 4, 6, 8]); x_range [0.25, 8];
     x_points 21 (quick 11; log-spaced, 4 (quick 2) points per octave); width N 128 (quick 64);
     samples T 64 (quick 32); steps K 50 (quick 20); targets 'teacher'; colour_decades 4
     (colour scale 10^-4 .. 10^4, clipped).
 Until 2026-11 (issue 14) the full depths were [1, 2, 3, 4, 5, 6, 8, 10, 12, 16] (about 5.5 min on 2 busy
-cores, one process): a depth's row depends on that depth alone (its own seed), so the rows kept are
-unchanged.  Each (architecture, depth) is one unit of work (:func:`cell`), its 21 runs in one array pass.
-Time: full about 75 s of CPU in all (21 units; the depth-8 ResNet cell takes 3.7 s at load 12, about
-linear in depth; its share of the 490 s of CPU of a whole run of benchmarks/figures.py at load 11-13),
-so about 40 s on 2 free cores; quick about 3 s.
+cores, one process), then [1, 2, 4, 6, 8, 12, 16] until 2026-11-29, when depth 16 went (a third of the
+figure's CPU: a cell's cost is about linear in depth; the deepest row is now figF2's deepest depth, 12).
+A depth's row depends on that depth alone (its own seed), so the rows kept are unchanged (byte-identical
+in the CSV).  Each (architecture, depth) is one unit of work (:func:`cell`), its 21 runs in one array
+pass.
+Time: full 39 s of CPU in one process (18 units, the depth-12 ResNet cell 5.7 s; 50 s with depth 16, in
+the same conditions, load average 2.3-3.5), so about 20 s on 2 free cores; quick about 3 s.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ CLAIM = ("in units of 2/lambda_max of the initialisation the picture is the same
 DATA_SOURCE = ("synthetic: T inputs with i.i.d. N(0, 1) coordinates (D = N) and teacher targets (an independent "
                "random network of the same architecture), anglefish.numeric.training")
 GENERIC = True
-FULL = {"depths": [1, 2, 4, 6, 8, 12, 16], "x_range": [0.25, 8.0], "x_points": 21, "width": 128,
+FULL = {"depths": [1, 2, 4, 6, 8, 12], "x_range": [0.25, 8.0], "x_points": 21, "width": 128,
         "samples": 64, "steps": 50, "targets": "teacher", "colour_decades": 4}
 QUICK = {"depths": [1, 2, 3, 4, 6, 8], "x_points": 11, "width": 64, "samples": 32, "steps": 20}
 COLUMNS = {"architecture": "architecture name", "depth": "number of blocks L",
@@ -85,7 +87,7 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
     step.  Per run exactly what :func:`~anglefish.numeric.training.gradient_descent` records for it
     alone: a non-finite loss is recorded as inf and that run stops (its later rows are nan; it leaves
     the pass); the others go on for all ``steps`` steps."""
-    from ..numeric.training import _cast, loss_and_gradient
+    from ..numeric.training import _cast, loss, loss_and_gradient
 
     runs = len(etas)
     index = np.zeros(runs, dtype=int)
@@ -95,10 +97,14 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
     alive = np.arange(runs)
     losses = np.full((steps + 1, runs), np.nan)
     for k in range(steps + 1):
+        if k == steps:  # the last loss needs no gradient (the same value: loss_and_gradient's forward pass)
+            lk = loss(p, xs, ys)
+            losses[k, alive] = np.where(np.isfinite(lk), lk, np.inf)
+            break
         lk, (gw, gv) = loss_and_gradient(p, xs, ys)
         finite = np.isfinite(lk)
         losses[k, alive] = np.where(finite, lk, np.inf)
-        if k == steps or not finite.any():
+        if not finite.any():
             break
         if not finite.all():  # overflowed runs stop and leave the pass
             alive, eta, xs, ys = alive[finite], eta[finite], xs[finite], ys[finite]

@@ -45,6 +45,9 @@ CLAIM = ("lambda_max lies between bounds that follow from the first two moments 
          "upper bounds are loose by about sqrt(T kappa1^2 / [kappa1^2 + (T-1) kappa2^2])")
 DATA_SOURCE = ("synthetic: T inputs with i.i.d. N(0, 1) coordinates (D = N), random networks drawn by "
                "anglefish.numeric.fisher.fisher_spectrum, one generator per network")
+#: run-time hint of the figure's one unit of work (anglefish.units.COST_PER_SECOND = 50 per CPU second):
+#: the full figure takes ~3.6 s of CPU, so it starts among the long units, not last
+COST = 180.0
 GENERIC = True
 FULL = {"depths": [1, 2, 3, 5, 7, 10, 14, 20], "width": 256, "samples": 32, "seeds": 16, "params": "all"}
 QUICK = {"depths": [1, 2, 4, 8], "width": 64, "samples": 16, "seeds": 6}

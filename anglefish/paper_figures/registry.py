@@ -8,6 +8,7 @@ prefix and without leading zeros: "fig4", "fig04", "4" and "Figure 4" all mean f
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -163,16 +164,25 @@ def figure_table(name: str, quick: bool, seed: int, data_dir, arch, options: dic
                                                  options=options))
 
 
+#: seconds of a whole figure's unit plus its drawing when the module states no ``COST`` (fig02 .. fig10
+#: full: 0-1.2 s of unit and 0.4-1.1 s of drawing each).  The drawing waits for the unit, so the unit is
+#: ordered by the whole chain: at the default hint of 1 (0.02 s) the seven ran last and their drawings,
+#: 5 s on one core, came after every unit of the run.
+WHOLE_FIGURE_SECONDS = 2.0
+
+
 def figure_units(module, params: FigureParams) -> list:
     """The units of work of a figure: ``module.units(params)`` where the module splits its work (its
     ``compute`` then runs exactly these, via :func:`anglefish.units.run_units`), else one unit running
-    its whole ``compute`` (:func:`figure_table`)."""
-    from ..units import unit
+    its whole ``compute`` (:func:`figure_table`), with the cost hint ``module.COST`` (default
+    :data:`WHOLE_FIGURE_SECONDS` on the scale :data:`anglefish.units.COST_PER_SECOND`)."""
+    from ..units import COST_PER_SECOND, unit
 
     if hasattr(module, "units"):
         return module.units(params)
     return [unit(figure_table, name=module.NAME, quick=params.quick, seed=int(params.seed), data_dir=params.data_dir,
-                 arch=params.arch, options=dict(params.options), cost=getattr(module, "COST", 1.0))]
+                 arch=params.arch, options=dict(params.options),
+                 cost=getattr(module, "COST", WHOLE_FIGURE_SECONDS * COST_PER_SECOND))]
 
 
 def _table(module, params: FigureParams):
@@ -181,6 +191,35 @@ def _table(module, params: FigureParams):
     if hasattr(module, "units"):
         return module.compute(params)
     return run_units(figure_units(module, params))[0]
+
+
+def _drawn(module, params: FigureParams, names_out, formats, results: dict, took: dict) -> dict:
+    """The files of one figure ({name: bytes}) once the results of its units are in ``results``
+    ({payload: result}; ``took``: {payload: seconds the unit ran}): its table, the drawing in every
+    format, the CSV and the manifest (``elapsed_seconds``: ``compute`` = its units' seconds plus
+    assembling the table, ``plot`` = drawing, ``total``)."""
+    from ..units import reusing
+
+    start = time.perf_counter()
+    with reusing(results):
+        table = _table(module, params)
+    compute_s = sum(took.get(u.payload(), 0.0) for u in figure_units(module, params)) + time.perf_counter() - start
+    start = time.perf_counter()
+    seconds = {"compute": compute_s}
+    files = {}
+    if formats:
+        t = time.perf_counter()
+        fig = module.plot(table)
+        for i, fmt in enumerate(formats):
+            files[f"{module.NAME}.{fmt}"] = figure_bytes(fig, fmt)
+            if i == 0:  # the layout is solved; keep it for the other formats
+                fig.set_layout_engine("none")
+        seconds["plot"] = time.perf_counter() - t
+    files[f"{module.NAME}.csv"] = table.to_csv()
+    seconds["total"] = compute_s + time.perf_counter() - start
+    manifest = _manifest(module, params, table, names_out, seconds)
+    files["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=False) + "\n"
+    return files
 
 
 def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, force: bool = False,
@@ -196,13 +235,14 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
     ignore it); ``options`` maps a figure name to overrides of its settings.
 
     The figures' units of work (:func:`figure_units`: figF1's networks, figF2's initialisations, the
-    training and generalization studies' cells, every other figure whole) run first, together, on
+    training and generalization studies' cells, every other figure whole) run together, on
     ``workers`` processes (:mod:`anglefish.units`; 1: in this process; None: every core available);
-    the numbers do not depend on ``workers``.  Only then are the figures drawn and written, one by
-    one, so an interruption (Ctrl-C) while the units run writes nothing.
+    the numbers do not depend on ``workers``.  A figure is assembled and drawn (in memory, in this
+    process) as soon as its last unit is done, while the pool runs the others; the files are written
+    only after every unit is done, so an interruption (Ctrl-C) while the units run writes nothing.
     ``progress(done, total)`` counts the units (done = 0 before the first).
     """
-    from ..units import Plan, reusing
+    from ..units import Plan, iterate_units
 
     formats = tuple(formats)
     for fmt in formats:
@@ -230,32 +270,25 @@ def render(names, out_dir, quick: bool = False, seed: int = 0, formats=FORMATS, 
         names_out = [f"{module.NAME}.{fmt}" for fmt in formats] + [f"{module.NAME}.csv", "manifest.json"]
         writer.check(names_out)
         jobs.append((module, params, writer, names_out))
-    written = []
     plan = Plan().add([figure_units(module, params) for module, params, _, _ in jobs])
-    took: dict = {}
-    results = plan.run(workers, progress, seconds=took)
-    with reusing(results):
-        tables = []
-        for module, params, _, _ in jobs:
-            start = time.perf_counter()
-            table = _table(module, params)
-            units_s = sum(took.get(u.payload(), 0.0) for u in figure_units(module, params))
-            tables.append((table, units_s + time.perf_counter() - start))
-    for (module, params, writer, names_out), (table, compute_s) in zip(jobs, tables):
-        start = time.perf_counter()
-        seconds = {"compute": compute_s}
-        files = {}
-        if formats:
-            t = time.perf_counter()
-            fig = module.plot(table)
-            for i, fmt in enumerate(formats):
-                files[f"{module.NAME}.{fmt}"] = figure_bytes(fig, fmt)
-                if i == 0:  # the layout is solved; keep it for the other formats
-                    fig.set_layout_engine("none")
-            seconds["plot"] = time.perf_counter() - t
-        files[f"{module.NAME}.csv"] = table.to_csv()
-        seconds["total"] = compute_s + time.perf_counter() - start
-        manifest = _manifest(module, params, table, names_out, seconds)
-        files["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=False) + "\n"
-        written.extend(writer.write(files))
+    keys = list(plan.units)
+    needs = [{u.payload() for u in figure_units(module, params)} for module, params, _, _ in jobs]
+    results, took, index_took, drawn = {}, {}, {}, {}
+
+    def draw_ready():
+        for j, job in enumerate(jobs):
+            if j not in drawn and needs[j] <= results.keys():
+                drawn[j] = _drawn(*job[:2], job[3], formats, results, took)
+
+    # the main process draws each figure while the pool runs the other figures' units (it would wait idle)
+    stream = iterate_units([plan.units[k] for k in keys], workers, progress, seconds=index_took)
+    with contextlib.closing(stream):  # an error while drawing cancels the units not finished
+        for i, result in stream:
+            results[keys[i]] = result
+            took[keys[i]] = index_took.get(i, 0.0)
+            draw_ready()
+    draw_ready()
+    written = []
+    for j, (_, _, writer, _) in enumerate(jobs):
+        written.extend(writer.write(drawn[j]))
     return written
