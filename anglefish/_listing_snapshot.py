@@ -1,5 +1,5 @@
 """The built-in listing of `anglefish list` (written by `python -m anglefish.listing`; do not edit)."""
-FINGERPRINT = 'anglefish 0.1.0; sympy 1.14.0; python 3.11; theory source 9d646cfa37b8cffb2c32a5bb'
+FINGERPRINT = 'anglefish 0.1.0; sympy 1.14.0; python 3.11; theory source b15a6edd610ee4fc9f0769a9'
 LISTING = {'architectures': [{'name': 'mlp',
                     'block': 'Dense(2), ReLU()',
                     'description': "h' = relu(W h), W ~ N(0, 2/N) (He)",

@@ -136,18 +136,21 @@ def _checked(params: Params, x, y):
     return x, _check_targets(params, x, y)
 
 
-def _descend(params: Params, gw: list, gv: np.ndarray, step_w: np.ndarray, step_v: np.ndarray) -> None:
-    """theta <- theta - step x gradient, in place (steps: numpy scalars or arrays).  The gradients are the
-    caller's own: each is scaled in place (g x step is the product step x g, element for element) when it
-    has the step's dtype (the product's dtype unchanged); otherwise through a temporary as before."""
+def _descend(params: Params, gw: list, gv: np.ndarray, step_w: np.ndarray, step_v: np.ndarray,
+             own: bool = True) -> None:
+    """theta <- theta - step x gradient, in place (steps: numpy scalars or arrays): the one update rule of
+    every GD loop here (and figF3's).  ``own``: the gradients are the caller's to overwrite, so each is
+    scaled in place (g x step is the product step x g, element for element) when it has the step's dtype
+    (the product's dtype unchanged); otherwise (or with ``own=False``: gradients shared between runs)
+    through a temporary -- the same numbers either way."""
     with np.errstate(over="ignore", invalid="ignore"):
         for w, g in zip(params.weights, gw):
-            if g.dtype == step_w.dtype:
+            if own and g.dtype == step_w.dtype:
                 g *= step_w
                 w -= g
             else:
                 w -= step_w * g
-        if gv.dtype == step_v.dtype:
+        if own and gv.dtype == step_v.dtype:
             gv *= step_v
             params.readout -= gv
         else:
@@ -290,10 +293,7 @@ def _rise_run(params: Params, x, y, eta: float, steps: int, first: np.ndarray, g
     before the run from step 0 would stop), and the losses are cut where the run from step 0 stops."""
     p = params.copy()
     step = p.dtype(_check_eta(eta))
-    with np.errstate(over="ignore", invalid="ignore"):  # as gradient_descent's update
-        for w, g in zip(p.weights, grads[0]):
-            w -= step * g
-        p.readout -= step * grads[1]
+    _descend(p, grads[0], grads[1], step, step, own=False)  # step 0's gradient serves every eta: not scaled in place
     ls = np.array([first[0], _loss_step(p, x, y, False)[0][0]])
     if steps > 1 and np.isfinite(ls[1]) and ls[1] >= CONVERGED * ls[0] and not rose(ls[0], ls[1], ls[0]):
         rest = gradient_descent(p, x, y, eta, steps - 1, stop_on_rise=True, stop_when_converged=True)[:, 0]

@@ -87,7 +87,7 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
     step.  Per run exactly what :func:`~anglefish.numeric.training.gradient_descent` records for it
     alone: a non-finite loss is recorded as inf and that run stops (its later rows are nan; it leaves
     the pass); the others go on for all ``steps`` steps."""
-    from ..numeric.training import _cast, loss, loss_and_gradient
+    from ..numeric.training import _cast, _descend, loss, loss_and_gradient
 
     runs = len(etas)
     index = np.zeros(runs, dtype=int)
@@ -110,10 +110,7 @@ def loss_curves(params, x: np.ndarray, y: np.ndarray, etas: np.ndarray, steps: i
             alive, eta, xs, ys = alive[finite], eta[finite], xs[finite], ys[finite]
             p = _cast(p, finite, p.dtype)
             gw, gv = [g[finite] for g in gw], gv[finite]
-        with np.errstate(over="ignore", invalid="ignore"):
-            for w, g in zip(p.weights, gw):
-                w -= eta[:, None, None] * g
-            p.readout -= eta[:, None] * gv
+        _descend(p, gw, gv, eta[:, None, None], eta[:, None])
     return losses
 
 

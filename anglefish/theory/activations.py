@@ -154,7 +154,7 @@ class Activation:
         if not math.isfinite(log_m):
             return math.nan
         try:
-            return numpy_rule(self, "log_second_moment", lambda: _log_diagonal_kernel(self))(log_m)
+            return _log_diagonal_kernel(self)(log_m)
         except (NotImplementedError, TypeError, ValueError):
             return math.nan
 
@@ -470,22 +470,17 @@ def _piecewise_linear_slopes(expr):
     return a_pos, a_neg
 
 
-#: id(activation) -> (activation, {rule name: numpy function}): each activation's numpy functions are
-#: made once (its fields are frozen, so they never change); the entry keeps the activation alive, so
-#: its id is not reused
-_NUMPY_RULES: dict = {}
-_NUMPY_RULES_SIZE = 1024
+@memoize(maxsize=1024)
+def _numpy_rules(activation: Activation) -> dict:
+    """{rule name: numpy function} of ``activation``, filled by :func:`numpy_rule` (one table per
+    activation object, emptied with every other derivation cache on registration)."""
+    return {}
 
 
 def numpy_rule(activation: Activation, name: str, make):
     """The numpy function ``name`` of ``activation``, made by ``make()`` on first use and kept (the
     float conversions of SymPy slopes and lambdification then happen once, not on every pass)."""
-    entry = _NUMPY_RULES.get(id(activation))
-    if entry is None or entry[0] is not activation:
-        if len(_NUMPY_RULES) >= _NUMPY_RULES_SIZE:  # bounded: many short-lived activations (property tests)
-            _NUMPY_RULES.clear()
-        entry = _NUMPY_RULES[id(activation)] = (activation, {})
-    rules = entry[1]
+    rules = _numpy_rules(activation)
     fn = rules.get(name)
     if fn is None:
         fn = rules[name] = make()

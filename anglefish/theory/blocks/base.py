@@ -197,43 +197,26 @@ def as_expr(value, what: str) -> sp.Expr:
     return expr
 
 
-#: (expr, block_index, depth) -> float: the values already computed (a dict lookup instead of SymPy's
-#: free_symbols and float conversion on every forward pass); emptied when it reaches _VALUES_SIZE
-_VALUES: dict = {}
-_VALUES_SIZE = 4096
-
-
 def block_value(expr, block_index: int, depth: int) -> float:
     """A block parameter (a number or an expression in l and L) at block ``block_index`` of a network
-    of ``depth`` blocks, as a float: the one evaluator every interpreter uses."""
-    key = (expr, block_index, depth)
+    of ``depth`` blocks, as a float: the one evaluator every interpreter uses (remembered: the forward
+    pass asks for the same values at every step of gradient descent)."""
     try:
-        return _VALUES[key]
-    except KeyError:
-        pass
+        return _remembered_value(expr, block_index, depth)
     except TypeError:  # an unhashable parameter: evaluated every time
-        key = None
-    if getattr(expr, "free_symbols", None):
-        value = _symbolic_value(expr, block_index, depth)
-    else:
-        value = _constant_value(expr)
-    if key is not None:
-        if len(_VALUES) >= _VALUES_SIZE:
-            _VALUES.clear()
-        _VALUES[key] = value
-    return value
-
-
-@lru_cache(maxsize=256)
-def _constant_value(expr) -> float:
-    return float(expr)
+        return _value(expr, block_index, depth)
 
 
 @lru_cache(maxsize=4096)
-def _symbolic_value(expr, block_index: int, depth: int) -> float:
-    expr = expr.subs({BLOCK_INDEX: block_index, DEPTH: depth})
-    if expr.free_symbols:
-        raise AnglefishError(f"block parameter {expr} depends on symbols other than l and L")
+def _remembered_value(expr, block_index: int, depth: int) -> float:
+    return _value(expr, block_index, depth)
+
+
+def _value(expr, block_index: int, depth: int) -> float:
+    if getattr(expr, "free_symbols", None):
+        expr = expr.subs({BLOCK_INDEX: block_index, DEPTH: depth})
+        if expr.free_symbols:
+            raise AnglefishError(f"block parameter {expr} depends on symbols other than l and L")
     return float(expr)
 
 
